@@ -1,0 +1,279 @@
+"""The documented Keras API as data: ``spec.load(version)`` -> ``Spec`` of ``Item``s.
+
+See docs/internals.md, section "spec/". The YAML files next to this module are the only place where the
+documented signatures, defaults, raises, output shapes and weights are stated; everything else reads them
+from here.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .schema import (
+    KINDS,
+    PARAM_KINDS,
+    TRIGGERS,
+    VERSIONS,
+    SpecError,
+    alive,
+    norm_version,
+    read_yaml,
+    resolve_param,
+    validate,
+)
+
+__all__ = [
+    "VERSIONS", "REQUIRED", "SpecError", "load", "load_raw", "Spec", "Item", "Param", "Raise", "Weight",
+    "KINDS", "PARAM_KINDS", "TRIGGERS", "ROOT",
+]
+
+ROOT = Path(__file__).resolve().parent
+
+
+class _Required:
+    """Marker for a parameter without a default (``spec.REQUIRED``)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self):
+        return "REQUIRED"
+
+    def __reduce__(self):
+        return (_Required, ())
+
+    def __bool__(self):
+        return False
+
+
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str = "positional_or_keyword"
+    default: Any = REQUIRED
+    note: str | None = None
+    source: str | None = None
+    accepts: tuple[str, ...] = ()       # var_keyword: the documented keys it takes (e.g. lr, clipnorm)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED and self.kind in ("positional_or_keyword", "keyword_only")
+
+    def to_inspect(self) -> inspect.Parameter:
+        default = inspect.Parameter.empty if self.default is REQUIRED else self.default
+        return inspect.Parameter(self.name, getattr(inspect.Parameter, self.kind.upper()), default=default)
+
+
+@dataclass(frozen=True)
+class Raise:
+    type: str
+    when: str
+    trigger: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Weight:
+    name: str
+    shape: str
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    kind: str
+    area: str
+    doc: str
+    source: str
+    version: str
+    params: tuple[Param, ...] = ()
+    returns: str | None = None
+    raises: tuple[Raise, ...] = ()
+    output_shape: str | None = None
+    weights: tuple[Weight, ...] = ()
+    note: str | None = None
+    aliases: tuple[str, ...] = ()
+    since: str = VERSIONS[0]
+    until: str = VERSIONS[-1]
+    file: str = ""
+
+    @property
+    def owner(self) -> str:
+        return self.name.rsplit(".", 1)[0]
+
+    @property
+    def attr(self) -> str:
+        return self.name.rsplit(".", 1)[1]
+
+    def signature(self) -> inspect.Signature:
+        """The documented signature of this version, without ``self``/``cls``."""
+        return inspect.Signature([p.to_inspect() for p in self.params])
+
+    def defaults(self) -> dict[str, Any]:
+        """{name: default} for every parameter that has one (var-parameters and required ones excluded)."""
+        return {p.name: p.default for p in self.params if p.default is not REQUIRED}
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no parameter {name!r} in API version {self.version}")
+
+
+class Spec:
+    """The items alive in one API version, in file order."""
+
+    def __init__(self, version: str, items: list[Item], absent: dict[str, str]):
+        self.version = version
+        self._items = {i.name: i for i in items}
+        self._absent = absent   # name -> why it is not in this version
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __getitem__(self, name: str) -> Item:
+        try:
+            return self._items[name]
+        except KeyError:
+            why = self._absent.get(name, "not a documented item")
+            raise KeyError(f"{name!r} is not in API version {self.version}: {why}") from None
+
+    def get(self, name: str, default: Any = None) -> Item | None:
+        return self._items.get(name, default)
+
+    def items(self, kind: str | None = None, area: str | None = None) -> list[Item]:
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; allowed: {', '.join(KINDS)}")
+        return [i for i in self._items.values()
+                if (kind is None or i.kind == kind) and (area is None or i.area == area)]
+
+    def areas(self) -> list[str]:
+        return list(dict.fromkeys(i.area for i in self._items.values()))
+
+    def __repr__(self) -> str:
+        return f"<Spec {self.version}: {len(self)} items>"
+
+
+# ----------------------------------------------------------------------------------------------------
+def _check_version(version: Any) -> str:
+    v = norm_version(version) if not isinstance(version, str) else (version if version in VERSIONS else None)
+    if v is None:
+        raise ValueError(f"unknown API version {version!r}; allowed: {', '.join(VERSIONS)}")
+    return v
+
+
+def _display_name(path: Path, root: Path) -> str:
+    rel = path.relative_to(root).as_posix()
+    return f"spec/{rel}" if root == ROOT else str(path)
+
+
+def load_raw(root: str | Path | None = None) -> list[tuple[str, str, dict]]:
+    """Read and validate every ``*.yaml`` under ``root`` (default: the shipped spec).
+
+    Returns ``[(area, filename, raw_mapping)]`` in a stable order (sorted relative paths). An item name
+    defined in two files is a SpecError naming both.
+    """
+    root = Path(root).resolve() if root is not None else ROOT
+    if not root.is_dir():
+        raise SpecError(f"{root}: spec directory not found")
+    out = []
+    where: dict[str, str] = {}
+    for path in sorted(root.rglob("*.yaml"), key=lambda p: p.relative_to(root).as_posix()):
+        filename = _display_name(path, root)
+        raw = read_yaml(path, filename)
+        validate(raw, filename)
+        for name in raw:
+            if name in where:
+                raise SpecError(f"{filename}: {name}: defined again (first in {where[name]})")
+            where[name] = filename
+        area = path.relative_to(root).with_suffix("").as_posix()
+        out.append((area, filename, raw))
+    return out
+
+
+def _source_for(src: Any, version: str) -> str | None:
+    if src is None or isinstance(src, str):
+        return src
+    for k, s in src.items():
+        if norm_version(k) == version:
+            return s
+    return None
+
+
+def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) -> Item:
+    overrides: dict = {}
+    for k, o in (raw.get("versions") or {}).items():
+        if norm_version(k) == version:
+            overrides = o
+    merged = {**raw, **overrides}
+    source = _source_for(raw["source"], version)
+    params = []
+    for p in raw.get("params") or []:
+        if not alive(p, version):
+            continue
+        rp = resolve_param(p, version)
+        params.append(Param(
+            name=rp["name"],
+            kind=rp.get("kind", "positional_or_keyword"),
+            default=rp["default"] if "default" in rp else REQUIRED,
+            note=rp.get("note"),
+            source=_source_for(rp.get("source"), version) or source,
+            accepts=tuple(rp.get("accepts") or ()),
+        ))
+    raises = []
+    for r in raw.get("raises") or []:
+        if not alive(r, version):
+            continue
+        trig = r.get("trigger")
+        raises.append(Raise(type=r["type"], when=r["when"], trigger=None if trig in (None, "none") else trig,
+                            source=_source_for(r.get("source"), version) or source))
+    weights = tuple(Weight(w["name"], w["shape"], w.get("when")) for w in raw.get("weights") or []
+                    if alive(w, version))
+    return Item(
+        name=name, kind=raw["kind"], area=area, doc=merged["doc"], source=source, version=version,
+        params=tuple(params), returns=merged.get("returns"), raises=tuple(raises),
+        output_shape=merged.get("output_shape"), weights=weights, note=merged.get("note"),
+        aliases=tuple(merged.get("aliases") or ()),
+        since=norm_version(raw.get("since", VERSIONS[0])), until=norm_version(raw.get("until", VERSIONS[-1])),
+        file=filename,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _load(version: str, root: str | None) -> Spec:
+    items, absent = [], {}
+    for area, filename, raw in load_raw(root):
+        for name, entry in raw.items():
+            if alive(entry, version):
+                items.append(_resolve_item(name, entry, area, filename, version))
+            else:
+                absent[name] = (f"documented since {norm_version(entry.get('since', VERSIONS[0]))} "
+                                f"until {norm_version(entry.get('until', VERSIONS[-1]))} ({filename})")
+    return Spec(version, items, absent)
+
+
+def load(version: str, root: str | Path | None = None) -> Spec:
+    """The spec of one API version ("2.2.4", "2.3" or "3"); cached per (version, root).
+
+    ``root`` is a directory of spec YAML files (default: the shipped one, this package's folder).
+    ValueError for an unknown version; SpecError (file, item, field) for a malformed entry.
+    """
+    v = _check_version(version)
+    return _load(v, None if root is None else str(Path(root).resolve()))

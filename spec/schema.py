@@ -1,0 +1,404 @@
+"""The schema of the spec YAML files, as data, plus a small validator.
+
+``validate(raw, filename)`` checks one file's raw mapping (as read by ``read_yaml``) before any version
+resolution and raises ``SpecError`` naming the file, the item and the field, e.g.
+``spec/models.yaml: Model.fit: params[3]: unknown field 'defualt'``.
+
+The allowed fields of each level are the ``*_FIELDS`` tables below: field name -> (required?, checker).
+A checker is a small function ``(value) -> error text | None``. No third-party schema library.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import re
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+
+VERSIONS = ("2.2.4", "2.3", "3")
+_ORDER = {v: i for i, v in enumerate(VERSIONS)}
+
+KINDS = ("method", "class", "function")
+PARAM_KINDS = ("positional_or_keyword", "keyword_only", "var_positional", "var_keyword")
+# The vocabulary of executable raise triggers; the conformance suite implements each one.
+# `trigger: null` (or the word `none`) = documented but not executable.
+TRIGGERS = (
+    "not_compiled",
+    "input_shape_mismatch",
+    "sample_count_mismatch",
+    "invalid_loss",
+    "invalid_optimizer",
+    "get_layer_unknown_name",
+    "get_layer_index_out_of_range",
+)
+# Names an output_shape / weight shape / weight `when` expression may use besides `input_shape` and the
+# item's own parameter names.
+EXPR_BUILTINS = frozenset({"len", "tuple", "int", "list", "None", "True", "False", "max", "min", "abs"})
+
+_NAME_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+_IDENT_RE = re.compile(r"^[A-Za-z_]\w*$")
+_EXC_RE = re.compile(r"^[A-Za-z_][\w.]*$")
+
+
+class SpecError(ValueError):
+    """A malformed spec entry; the message names the file, the item and the field."""
+
+
+# ----------------------------------------------------------------------------------------------------
+# version strings
+def norm_version(value: Any) -> str | None:
+    """The canonical version string for a YAML scalar, or None when it is not a known version.
+
+    YAML reads `2.3` as a float and `3` as an int; both are accepted and normalised ("2.3", "3").
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        value = str(value)
+    if isinstance(value, str) and value in _ORDER:
+        return value
+    return None
+
+
+def version_key(version: str) -> int:
+    return _ORDER[version]
+
+
+def alive(entry: Mapping[str, Any], version: str) -> bool:
+    """Whether an entry with optional `since`/`until` (inclusive) exists in `version`."""
+    v = _ORDER[version]
+    since = norm_version(entry.get("since", VERSIONS[0]))
+    until = norm_version(entry.get("until", VERSIONS[-1]))
+    return _ORDER[since] <= v <= _ORDER[until]
+
+
+# ----------------------------------------------------------------------------------------------------
+# checkers: (value) -> error text or None
+def _is_str(v):
+    return None if isinstance(v, str) and v.strip() else f"expected a non-empty string, got {v!r}"
+
+
+def _is_opt_str(v):
+    return None if v is None else _is_str(v)
+
+
+def _is_version(v):
+    if norm_version(v) is None:
+        return f"bad version {v!r}; allowed: {', '.join(VERSIONS)}"
+    return None
+
+
+def _is_kind(v):
+    return None if v in KINDS else f"unknown kind {v!r}; allowed: {', '.join(KINDS)}"
+
+
+def _is_param_kind(v):
+    return None if v in PARAM_KINDS else f"unknown parameter kind {v!r}; allowed: {', '.join(PARAM_KINDS)}"
+
+
+def _is_ident(v):
+    return None if isinstance(v, str) and _IDENT_RE.match(v) else f"expected a Python identifier, got {v!r}"
+
+
+def _is_exc_type(v):
+    return None if isinstance(v, str) and _EXC_RE.match(v) else f"expected an exception class name, got {v!r}"
+
+
+def _is_trigger(v):
+    if v is None or v == "none" or v in TRIGGERS:
+        return None
+    return f"unknown trigger {v!r}; allowed: {', '.join(TRIGGERS)} or null"
+
+
+def _is_source(v):
+    if isinstance(v, str):
+        return _is_str(v)
+    if isinstance(v, dict) and v:
+        for k, s in v.items():
+            if norm_version(k) is None:
+                return f"bad version {k!r} in source map; allowed: {', '.join(VERSIONS)}"
+            if _is_str(s):
+                return f"source for {k}: {_is_str(s)}"
+        return None
+    return f"expected a string or a non-empty {{version: string}} map, got {v!r}"
+
+
+def _is_str_list(v):
+    if isinstance(v, list) and all(isinstance(s, str) and s for s in v):
+        return None
+    return f"expected a list of strings, got {v!r}"
+
+
+def _is_bool(v):
+    return None if isinstance(v, bool) else f"expected true or false, got {v!r}"
+
+
+def _is_expr(v):
+    if not isinstance(v, str) or not v.strip():
+        return f"expected a Python expression string, got {v!r}"
+    try:
+        ast.parse(v, mode="eval")
+    except SyntaxError as e:
+        return f"not a valid Python expression {v!r}: {e.msg}"
+    return None
+
+
+def _is_list(v):
+    return None if isinstance(v, list) else f"expected a list, got {type(v).__name__}"
+
+
+def _is_map(v):
+    return None if isinstance(v, dict) else f"expected a mapping, got {type(v).__name__}"
+
+
+def _any(v):
+    return None
+
+
+# field name -> (required, checker). Nested lists (params, raises, weights) and `versions` maps are
+# checked against their own tables below.
+ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
+    "kind": (True, _is_kind),
+    "doc": (True, _is_str),
+    "source": (True, _is_source),
+    "since": (False, _is_version),
+    "until": (False, _is_version),
+    "note": (False, _is_str),
+    "params": (False, _is_list),
+    "returns": (False, _is_opt_str),
+    "raises": (False, _is_list),
+    "aliases": (False, _is_str_list),
+    "output_shape": (False, _is_expr),      # class items only
+    "weights": (False, _is_list),           # class items only
+    "versions": (False, _is_map),
+}
+ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "output_shape")
+
+PARAM_FIELDS = {
+    "name": (True, _is_ident),
+    "kind": (False, _is_param_kind),        # default positional_or_keyword
+    "default": (False, _any),               # absent = required
+    "note": (False, _is_str),
+    "source": (False, _is_source),
+    "since": (False, _is_version),
+    "until": (False, _is_version),
+    "accepts": (False, _is_str_list),       # var_keyword only: the documented keys it takes
+    "versions": (False, _is_map),
+}
+PARAM_OVERRIDABLE = ("default", "note", "source", "kind", "accepts")
+
+RAISE_FIELDS = {
+    "type": (True, _is_exc_type),
+    "when": (True, _is_str),
+    "trigger": (False, _is_trigger),
+    "source": (False, _is_source),
+    "since": (False, _is_version),
+    "until": (False, _is_version),
+}
+
+WEIGHT_FIELDS = {
+    "name": (True, _is_ident),
+    "shape": (True, _is_expr),
+    "when": (False, _is_expr),
+    "since": (False, _is_version),
+    "until": (False, _is_version),
+}
+
+
+# ----------------------------------------------------------------------------------------------------
+# reading
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise SpecError(
+                f"duplicate key {key!r} (line {seen[key] + 1} and line {key_node.start_mark.line + 1})")
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path, filename: str | None = None) -> dict:
+    """Read one spec file; SpecError naming the file on a YAML error, duplicate key or non-mapping top."""
+    filename = filename or str(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.load(f, Loader=_UniqueKeyLoader)
+    except SpecError as e:
+        raise SpecError(f"{filename}: {e}") from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"{filename}: invalid YAML: {e}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SpecError(f"{filename}: the top level must be a mapping from qualified name to entry")
+    return raw
+
+
+# ----------------------------------------------------------------------------------------------------
+# validation
+def _check_fields(entry, table, where):
+    if not isinstance(entry, dict):
+        raise SpecError(f"{where}: expected a mapping, got {type(entry).__name__}")
+    for field in entry:
+        if field not in table:
+            raise SpecError(f"{where}: unknown field {field!r}; allowed: {', '.join(table)}")
+    for field, (required, check) in table.items():
+        if field not in entry:
+            if required:
+                raise SpecError(f"{where}: missing required field {field!r}")
+            continue
+        err = check(entry[field])
+        if err:
+            raise SpecError(f"{where}: field {field!r}: {err}")
+    if "since" in entry and "until" in entry:
+        s, u = norm_version(entry["since"]), norm_version(entry["until"])
+        if _ORDER[s] > _ORDER[u]:
+            raise SpecError(f"{where}: field 'since': since {s} is after until {u}")
+
+
+def _check_versions_map(entry, allowed, where):
+    vmap = entry.get("versions")
+    if vmap is None:
+        return
+    for key, override in vmap.items():
+        v = norm_version(key)
+        if v is None:
+            raise SpecError(f"{where}: field 'versions': bad version {key!r}; allowed: {', '.join(VERSIONS)}")
+        if not alive(entry, v):
+            raise SpecError(f"{where}: field 'versions': override for {v}, where the entry does not exist")
+        if not isinstance(override, dict) or not override:
+            raise SpecError(f"{where}: field 'versions': {v}: expected a non-empty mapping of overrides")
+        for field, value in override.items():
+            if field not in allowed:
+                raise SpecError(f"{where}: field 'versions': {v}: field {field!r} cannot be overridden; "
+                                f"allowed: {', '.join(allowed)}")
+
+
+def resolve_param(raw: dict, version: str) -> dict:
+    """The raw param with the `versions` override of `version` applied (fields only)."""
+    out = {k: v for k, v in raw.items() if k != "versions"}
+    for key, override in (raw.get("versions") or {}).items():
+        if norm_version(key) == version:
+            out.update(override)
+    return out
+
+
+def _free_names(expr: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+
+
+def validate_item(name: Any, entry: Any, filename: str) -> None:
+    where = f"{filename}: {name}"
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise SpecError(f"{filename}: {name}: field 'name': bad qualified name {name!r} (expected e.g. 'Model.fit' or 'layers.Dense')")
+    _check_fields(entry, ITEM_FIELDS, where)
+    _check_versions_map(entry, ITEM_OVERRIDABLE, where)
+    for v, override in (entry.get("versions") or {}).items():
+        for field, value in override.items():
+            err = ITEM_FIELDS[field][1](value)
+            if err:
+                raise SpecError(f"{where}: field 'versions': {norm_version(v)}: {field!r}: {err}")
+    item_versions = [v for v in VERSIONS if alive(entry, v)]
+
+    src = entry["source"]
+    if isinstance(src, dict):
+        covered = {norm_version(k) for k in src}
+        missing = [v for v in item_versions if v not in covered]
+        if missing:
+            raise SpecError(f"{where}: field 'source': no source for version(s) {', '.join(missing)}")
+
+    if entry["kind"] != "class":
+        for field in ("output_shape", "weights"):
+            if field in entry:
+                raise SpecError(f"{where}: field {field!r}: only class items (layers) have {field}")
+
+    params = entry.get("params") or []
+    for i, p in enumerate(params):
+        pw = f"{where}: params[{i}]"
+        _check_fields(p, PARAM_FIELDS, pw)
+        _check_versions_map(p, PARAM_OVERRIDABLE, pw)
+        pw = f"{where}: params[{i}] ({p['name']})"
+        for v, override in (p.get("versions") or {}).items():
+            for field, value in override.items():
+                err = PARAM_FIELDS[field][1](value)
+                if err:
+                    raise SpecError(f"{pw}: field 'versions': {norm_version(v)}: {field!r}: {err}")
+        if not any(alive(p, v) for v in item_versions):
+            raise SpecError(f"{pw}: field 'since': the parameter exists in no version where the item exists")
+        for v in item_versions:
+            if not alive(p, v):
+                continue
+            rp = resolve_param(p, v)
+            kind = rp.get("kind", "positional_or_keyword")
+            if kind in ("var_positional", "var_keyword") and "default" in rp:
+                raise SpecError(f"{pw}: field 'default': a {kind} parameter has no default (version {v})")
+            if "accepts" in rp and kind != "var_keyword":
+                raise SpecError(f"{pw}: field 'accepts': only a var_keyword parameter accepts keys (version {v})")
+
+    # per-version checks on the resolved parameter list
+    for v in item_versions:
+        live = [(i, resolve_param(p, v)) for i, p in enumerate(params) if alive(p, v)]
+        seen: dict[str, int] = {}
+        defaulted_positional: str | None = None
+        sig_params = []
+        for i, rp in live:
+            pw = f"{where}: params[{i}] ({rp['name']})"
+            if rp["name"] in seen:
+                raise SpecError(f"{pw}: field 'name': duplicate parameter name {rp['name']!r} in version {v} "
+                                f"(also params[{seen[rp['name']]}])")
+            seen[rp["name"]] = i
+            kind = rp.get("kind", "positional_or_keyword")
+            if kind == "positional_or_keyword":
+                if "default" in rp:
+                    defaulted_positional = defaulted_positional or rp["name"]
+                elif defaulted_positional:
+                    raise SpecError(f"{pw}: field 'default': required parameter after the defaulted positional "
+                                    f"parameter {defaulted_positional!r} in version {v}")
+            sig_params.append(inspect.Parameter(
+                rp["name"], getattr(inspect.Parameter, kind.upper()),
+                default=rp.get("default", inspect.Parameter.empty)))
+        try:
+            inspect.Signature(sig_params)
+        except (ValueError, TypeError) as e:
+            raise SpecError(f"{where}: field 'params': not a valid signature in version {v}: {e}") from None
+
+    for i, r in enumerate(entry.get("raises") or []):
+        rw = f"{where}: raises[{i}]"
+        _check_fields(r, RAISE_FIELDS, rw)
+        if not any(alive(r, v) for v in item_versions):
+            raise SpecError(f"{rw}: field 'since': the raise exists in no version where the item exists")
+
+    names_ok = {"input_shape"} | {p["name"] for p in params} | EXPR_BUILTINS | set(dir(builtins))
+    if "output_shape" in entry:
+        bad = _free_names(entry["output_shape"]) - names_ok
+        if bad:
+            raise SpecError(f"{where}: field 'output_shape': unknown name(s) {sorted(bad)} "
+                            f"(use input_shape and the constructor's parameter names)")
+    for i, w in enumerate(entry.get("weights") or []):
+        ww = f"{where}: weights[{i}]"
+        _check_fields(w, WEIGHT_FIELDS, ww)
+        for field in ("shape", "when"):
+            if field in w:
+                bad = _free_names(w[field]) - names_ok
+                if bad:
+                    raise SpecError(f"{ww}: field {field!r}: unknown name(s) {sorted(bad)} "
+                                    f"(use input_shape and the constructor's parameter names)")
+
+
+def validate(raw: Any, filename: str) -> None:
+    """Validate one file's raw top-level mapping; SpecError names file, item and field."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{filename}: the top level must be a mapping from qualified name to entry")
+    for name, entry in raw.items():
+        validate_item(name, entry, filename)
