@@ -1,0 +1,108 @@
+"""Backend constants and the seeded random source of the reference.
+
+Keras keeps three globals that the functional parts of the API read: the default float type
+(``floatx``), the fuzz factor added to denominators and used to clip probabilities (``epsilon``),
+and a source of randomness (for initializers, dropout, shuffling).  The reference keeps the same
+three, plus a single ``numpy.random.Generator`` so that a whole run is reproducible from one seed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_DEFAULT_SEED = 1337
+_rng = np.random.default_rng(_DEFAULT_SEED)
+
+
+def floatx() -> str:
+    """The default float type, ``"float32"`` unless changed with ``set_floatx``."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    global _FLOATX
+    if value not in ("float16", "float32", "float64"):
+        raise ValueError(
+            f"Unknown floatx type: {value!r}; expected one of 'float16', 'float32', 'float64'.")
+    _FLOATX = str(value)
+
+
+def epsilon() -> float:
+    """The fuzz factor, 1e-7 as in every Keras version."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    if not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"`epsilon` must be a positive number, got {value!r}.")
+    _EPSILON = float(value)
+
+
+def set_seed(seed: int) -> None:
+    """Re-seed the global random generator (what ``keras.utils.set_random_seed`` does)."""
+    global _rng
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
+    _rng = np.random.default_rng(int(seed))
+
+
+def rng(seed: int | None = None) -> np.random.Generator:
+    """The global generator, or a fresh one seeded with ``seed`` when given.
+
+    A seeded initializer draws the same values every call (as a seeded Keras initializer does);
+    an unseeded one draws from the shared global stream.
+    """
+    if seed is None:
+        return _rng
+    return np.random.default_rng(int(seed))
+
+
+def cast_to_floatx(x, dtype: str | None = None) -> np.ndarray:
+    return np.asarray(x, dtype=dtype or _FLOATX)
+
+
+# --- API versions -------------------------------------------------------------------------------
+# The functional modules (activations, losses, metrics, optimizers, initializers) hold one core
+# whose behaviour differs by version in a few documented places; each such function takes a
+# keyword-only ``api_version``.  ``bind_api_version`` fixes it, so the per-version namespace
+# (``reference.keras(version)``) can expose functions with exactly Keras' signature.
+import functools as _functools
+import inspect as _inspect
+
+DEFAULT_API_VERSION = "2.2.4"
+
+
+def normalize_version(api_version) -> str:
+    """``"2.2.4"``, ``"2.3"`` or ``"3"`` from any of those or a full version string (``"2.3.1"``)."""
+    v = str(api_version if api_version is not None else DEFAULT_API_VERSION)
+    if v.startswith("2.2"):
+        return "2.2.4"
+    if v.startswith("2."):
+        return "2.3"
+    if v.startswith("3"):
+        return "3"
+    raise ValueError(f"Unknown `api_version` {api_version!r}; expected '2.2.4', '2.3' or '3'.")
+
+
+def is_keras3(api_version) -> bool:
+    return normalize_version(api_version) == "3"
+
+
+def bind_api_version(fn, api_version):
+    """``fn`` with its keyword-only ``api_version`` fixed and removed from the signature."""
+    sig = _inspect.signature(fn)
+    if "api_version" not in sig.parameters:
+        return fn
+    version = normalize_version(api_version)
+
+    @_functools.wraps(fn)
+    def bound(*args, **kwargs):
+        kwargs.setdefault("api_version", version)
+        return fn(*args, **kwargs)
+
+    bound.__signature__ = sig.replace(
+        parameters=[p for p in sig.parameters.values() if p.name != "api_version"])
+    bound.api_version = version
+    return bound
