@@ -1,0 +1,83 @@
+"""Reductions over axes (None = all, an int, or a tuple; negative counts from the end), with keepdims."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .registry import Domain, primitive
+
+
+def _axes(axis, ndim) -> tuple:
+    """`axis` as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axis = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(sorted(int(a) % ndim if ndim else int(a) for a in axis))
+
+
+def _with_kept_dims(g, x_shape, axis, keepdims):
+    """The reduced cotangent `g` reshaped with size-1 reduced axes, so it broadcasts against x."""
+    if keepdims:
+        return g
+    return np.expand_dims(g, _axes(axis, len(x_shape)))
+
+
+def _sum_forward(x, *, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _sum_vjp(g, out, x, *, axis, keepdims):
+    return (np.broadcast_to(_with_kept_dims(g, x.shape, axis, keepdims), x.shape),)
+
+
+def _mean_forward(x, *, axis, keepdims):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _mean_vjp(g, out, x, *, axis, keepdims):
+    count = math.prod(x.shape[a] for a in _axes(axis, x.ndim))
+    return (np.broadcast_to(_with_kept_dims(g, x.shape, axis, keepdims) / count, x.shape),)
+
+
+def _extremum_vjp(g, out, x, *, axis, keepdims):
+    # Equal extreme entries share the gradient equally, as TensorFlow's reduce_max gradient does.
+    out = _with_kept_dims(out, x.shape, axis, keepdims)
+    selected = x == out
+    share = selected / np.sum(selected, axis=_axes(axis, x.ndim), keepdims=True)
+    return (share * _with_kept_dims(g, x.shape, axis, keepdims),)
+
+
+def _max_forward(x, *, axis, keepdims):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _min_forward(x, *, axis, keepdims):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+_SUM = primitive("sum", _sum_forward, _sum_vjp, Domain("reduce"))
+_MEAN = primitive("mean", _mean_forward, _mean_vjp, Domain("reduce"))
+_MAX = primitive("max", _max_forward, _extremum_vjp, Domain("reduce", avoid_ties=True))
+_MIN = primitive("min", _min_forward, _extremum_vjp, Domain("reduce", avoid_ties=True))
+
+
+def _normalized(axis):
+    # Lists become tuples: attributes are kept on the graph and NumPy wants a tuple.
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - the Keras op name
+    return _SUM(x, axis=_normalized(axis), keepdims=bool(keepdims))
+
+
+def mean(x, axis=None, keepdims=False):
+    return _MEAN(x, axis=_normalized(axis), keepdims=bool(keepdims))
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return _MAX(x, axis=_normalized(axis), keepdims=bool(keepdims))
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return _MIN(x, axis=_normalized(axis), keepdims=bool(keepdims))
