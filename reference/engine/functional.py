@@ -1,0 +1,321 @@
+"""The graph of layers behind a functional ``Model(inputs, outputs)`` (Keras' ``Network``).
+
+The graph is read back from the outputs' ``_keras_history``: every KerasTensor knows the layer call
+(node) that made it, and every node its input tensors. Running the model walks the nodes in
+topological order, feeding each layer the Tensors computed for its inputs.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..autodiff import Tensor, as_tensor
+from ..layers.base import KerasTensor, Layer, unique_name
+
+__all__ = ["Network"]
+
+
+def _as_list(x):
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _node_of(tensor):
+    layer, node_index, _ = tensor._keras_history
+    return layer._inbound_nodes[node_index]
+
+
+class Network(Layer):
+    """A layer made of layers: the graph part of Model (inputs, outputs, layers, running it)."""
+
+    _name_prefix_by_version = {"2.2.4": "model", "2.3": "model", "3": "functional"}
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if name is None:
+            prefix = self._default_prefix()
+            name = unique_name(prefix, self._api_version)
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._is_graph_network = False
+        self._layers: list[Layer] = []
+        self._nodes: list = []
+        self.inputs: list[KerasTensor] = []
+        self.outputs: list[KerasTensor] = []
+        self._single_input = self._single_output = True
+        self._tracked: list[Layer] = []   # layers assigned as attributes (subclassed models)
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("A functional Model needs both `inputs` and `outputs` "
+                                 f"(got inputs={inputs!r}, outputs={outputs!r}).")
+            self._init_graph(inputs, outputs)
+
+    def _default_prefix(self):
+        cls_name = type(self).__name__
+        if cls_name in ("Model", "Functional", "Network"):
+            return self._name_prefix_by_version[self._api_version]
+        from ..layers.base import to_snake_case
+        return to_snake_case(cls_name)
+
+    def __setattr__(self, key, value):
+        if isinstance(value, Layer) and key not in ("_layers",) and hasattr(self, "_tracked"):
+            if value not in self._tracked:
+                self._tracked.append(value)
+        super().__setattr__(key, value)
+
+    # -- the graph --
+    def _init_graph(self, inputs, outputs):
+        self._single_input = not isinstance(inputs, (list, tuple))
+        self._single_output = not isinstance(outputs, (list, tuple))
+        inputs, outputs = _as_list(inputs), _as_list(outputs)
+        for which, tensors in (("inputs", inputs), ("outputs", outputs)):
+            for t in tensors:
+                if not isinstance(t, KerasTensor):
+                    raise TypeError(f"All `{which}` of a functional Model must be symbolic tensors "
+                                    f"(the result of `Input(...)` or of calling a layer on one). "
+                                    f"Received: {t!r}")
+        for t in inputs:
+            if t._keras_history[0]._inbound_nodes[t._keras_history[1]].input_tensors:
+                raise ValueError(f"Model inputs must come from `Input` (an InputLayer); "
+                                 f"{t.name} was produced by layer {t._keras_history[0].name}.")
+        self.inputs, self.outputs = inputs, outputs
+        self._is_graph_network = True
+
+        # Topological order of nodes, depth first from the outputs.
+        order, seen = [], set()
+        input_ids = {id(t) for t in inputs}
+
+        def visit(tensor, path):
+            node = _node_of(tensor)
+            if id(node) in seen:
+                return
+            if id(node) in path:
+                raise ValueError("The graph of the model has a cycle.")
+            path = path | {id(node)}
+            for t in node.input_tensors:
+                visit(t, path)
+            if not node.input_tensors and id(tensor) not in input_ids:
+                raise ValueError(f"Graph disconnected: cannot obtain value for tensor {tensor} at "
+                                 f"layer \"{node.layer.name}\". The following previous layers were "
+                                 f"accessed without issue: {[n.layer.name for n in order]}")
+            seen.add(id(node))
+            order.append(node)
+
+        for t in outputs:
+            visit(t, frozenset())
+        self._nodes = order
+        layers = []
+        for node in order:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        names = [l.name for l in layers]
+        for n in names:
+            if names.count(n) > 1:
+                raise ValueError(f"The name \"{n}\" is used {names.count(n)} times in the model. "
+                                 "All layer names should be unique.")
+        self._layers = layers
+        self.built = True
+
+    @property
+    def layers(self):
+        if self._is_graph_network:
+            return list(self._layers)
+        return list(self._tracked)
+
+    @property
+    def input_names(self):
+        return [t._keras_history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._keras_history[0].name for t in self.outputs]
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _run_graph(self, inputs: list[Tensor], training=None) -> list[Tensor]:
+        values = {id(t): x for t, x in zip(self.inputs, inputs)}
+        for node in self._nodes:
+            if not node.input_tensors:
+                continue
+            args = [values[id(t)] for t in node.input_tensors]
+            call_training = node.call_kwargs.get("training", training)
+            out = node.layer._run(args if len(args) > 1 else args[0], training=call_training)
+            for t, value in zip(node.output_tensors, _as_list(out)):
+                values[id(t)] = value
+        return [values[id(t)] for t in self.outputs]
+
+    def call(self, inputs, training=None):
+        if self._is_graph_network:
+            outs = self._run_graph(_as_list(inputs), training=training)
+            return outs[0] if self._single_output and len(outs) == 1 else outs
+        raise NotImplementedError(f"Model {self.name} has no graph; a subclassed model must "
+                                  "define `call(self, inputs)`.")
+
+    def _run(self, inputs, training=None):
+        if self._is_graph_network:
+            return self.call(inputs, training=training)
+        return super()._run(inputs, training=training)
+
+    def compute_output_shape(self, input_shape):
+        if self._is_graph_network:
+            return self.output_shape
+        return super().compute_output_shape(input_shape)
+
+    def build(self, input_shape):
+        self.built = True
+
+    # -- weights --
+    def _all_layers(self):
+        return [l for l in self.layers]
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out = []
+        for layer in self._all_layers():
+            for w in layer.trainable_weights:
+                if not any(w is o for o in out):
+                    out.append(w)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        out = []
+        for layer in self._all_layers():
+            ws = layer.weights if not self.trainable else layer.non_trainable_weights
+            for w in ws:
+                if not any(w is o for o in out):
+                    out.append(w)
+        return out
+
+    @property
+    def weights(self):
+        out = []
+        for layer in self._all_layers():
+            for w in layer.weights:
+                if not any(w is o for o in out):
+                    out.append(w)
+        return out
+
+    @property
+    def losses(self):
+        out = []
+        for layer in self._all_layers():
+            out.extend(layer.losses)
+        return out
+
+    def count_params(self):
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # -- get_layer --
+    def get_layer(self, name=None, index=None):
+        """A layer by index (which wins when both are given in 2.x) or by unique name."""
+        v3 = self._api_version == "3"
+        if v3 and index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
+        layers = self.layers
+        if index is not None:
+            if len(layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(layers)} layers.")
+            return layers[index]
+        if not name:
+            raise ValueError("Provide either a layer name or layer index"
+                             + (" at `get_layer`." if v3 else "."))
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        if v3:
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[l.name for l in layers]}.")
+        raise ValueError(f"No such layer: {name}")
+
+    # -- configuration --
+    def get_config(self):
+        if not self._is_graph_network:
+            raise NotImplementedError("get_config() is not available for a subclassed model "
+                                      "(its topology is Python code).")
+        from .serialization import serialize_layer
+        node_ids = {}
+        for layer in self._layers:
+            for i, node in enumerate(layer._inbound_nodes):
+                node_ids[id(node)] = i
+        model_nodes = {id(n) for n in self._nodes}
+        layer_configs = []
+        for layer in self._layers:
+            inbound = []
+            for node in layer._inbound_nodes:
+                if id(node) not in model_nodes or not node.input_tensors:
+                    continue
+                entries = []
+                for t in node.input_tensors:
+                    src, node_index, tensor_index = t._keras_history
+                    entries.append([src.name, node_index, tensor_index, {}])
+                inbound.append(entries)
+            entry = serialize_layer(layer)
+            entry = {"name": layer.name, **entry, "inbound_nodes": inbound}
+            layer_configs.append(entry)
+
+        def refs(tensors):
+            return [[t._keras_history[0].name, t._keras_history[1], t._keras_history[2]]
+                    for t in tensors]
+
+        config = {"name": self.name, "layers": copy.deepcopy(layer_configs),
+                  "input_layers": refs(self.inputs), "output_layers": refs(self.outputs)}
+        if self._api_version == "3":
+            config = {"name": self.name, "trainable": self.trainable, **config}
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .serialization import deserialize_layer
+        created = {}
+        for entry in config["layers"]:
+            layer = deserialize_layer(entry, cls._api_version, custom_objects)
+            created[entry.get("name", layer.name)] = (layer, entry)
+        tensors = {}   # (layer name, node index, tensor index) -> KerasTensor
+        pending = [name for name in created]
+        progress = True
+        while pending and progress:
+            progress = False
+            for name in list(pending):
+                layer, entry = created[name]
+                inbound = entry.get("inbound_nodes", [])
+                if not inbound:
+                    node = layer._inbound_nodes[0]
+                    tensors[(name, 0, 0)] = node.output_tensors[0]
+                    pending.remove(name)
+                    progress = True
+                    continue
+                ready = all((src, ni, ti) in tensors for node in inbound
+                            for src, ni, ti, *_ in node)
+                if not ready:
+                    continue
+                for k, node in enumerate(inbound):
+                    args = [tensors[(src, ni, ti)] for src, ni, ti, *_ in node]
+                    out = layer(args if len(args) > 1 else args[0])
+                    for j, t in enumerate(_as_list(out)):
+                        tensors[(name, k, j)] = t
+                pending.remove(name)
+                progress = True
+        if pending:
+            raise ValueError(f"Could not rebuild the model graph; unresolved layers: {pending}")
+
+        def lookup(refs):
+            if refs and not isinstance(refs[0], (list, tuple)):
+                refs = [refs]
+            return [tensors[(r[0], r[1], r[2])] for r in refs]
+
+        inputs, outputs = lookup(config["input_layers"]), lookup(config["output_layers"])
+        return cls(inputs=inputs if len(inputs) > 1 else inputs[0],
+                   outputs=outputs if len(outputs) > 1 else outputs[0], name=config.get("name"))

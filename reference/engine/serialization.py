@@ -1,0 +1,74 @@
+"""Layer and model (de)serialization in the Keras layout of each version.
+
+``serialize_layer(layer)`` -> ``{"class_name", "config"}`` (Keras 3 adds ``module``,
+``registered_name`` and ``build_config``); ``deserialize_layer(entry, api_version, custom_objects)``
+finds the class (``custom_objects`` first, then that version's layers and models) and calls its
+``from_config``. The saving module and ``model_from_json``/``model_from_yaml`` go through here.
+"""
+from __future__ import annotations
+
+__all__ = ["serialize_layer", "deserialize_layer", "model_from_config", "model_from_json",
+           "model_from_yaml"]
+
+
+def serialize_layer(layer) -> dict:
+    entry = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    if layer._api_version == "3":
+        from ..layers.base import Layer
+        module = "keras.layers"
+        from .training import Model
+        if isinstance(layer, Model):
+            module = "keras" if type(layer).__name__ in ("Sequential", "Functional") else "keras"
+        entry = {"module": module, "class_name": entry["class_name"], "config": entry["config"],
+                 "registered_name": None}
+        from ..layers.core import InputLayer
+        if not isinstance(layer, (InputLayer, Model)) and layer.built:
+            try:
+                entry["build_config"] = {"input_shape": layer.input_shape}
+            except AttributeError:
+                pass
+    return entry
+
+
+def _find_class(class_name, api_version, custom_objects=None):
+    if custom_objects and class_name in custom_objects:
+        return custom_objects[class_name]
+    from .. import namespace
+    K = namespace.keras(api_version)
+    if class_name in ("Functional", "Model"):
+        return K.models.Model
+    for module in (K.layers, K.models):
+        cls = getattr(module, class_name, None)
+        if isinstance(cls, type):
+            return cls
+    raise ValueError(f"Unknown layer: {class_name}. Please ensure this object is passed to the "
+                     "`custom_objects` argument.")
+
+
+def deserialize_layer(entry, api_version, custom_objects=None):
+    """A layer (or model) from ``{"class_name", "config"}``."""
+    if not isinstance(entry, dict) or "class_name" not in entry:
+        raise ValueError(f"Improper config format: {entry!r}")
+    cls = _find_class(entry["class_name"], api_version, custom_objects)
+    from .training import Model
+    config = entry.get("config", {})
+    if isinstance(cls, type) and issubclass(cls, Model):
+        return cls.from_config(config, custom_objects=custom_objects)
+    return cls.from_config(config)
+
+
+def model_from_config(config, custom_objects=None, *, api_version):
+    if isinstance(config, list):
+        raise TypeError("`model_from_config` expects a dictionary, not a list. Maybe you meant to "
+                        "use `Sequential.from_config(config)`?")
+    return deserialize_layer(config, api_version, custom_objects)
+
+
+def model_from_json(json_string, custom_objects=None, *, api_version):
+    import json
+    return deserialize_layer(json.loads(json_string), api_version, custom_objects)
+
+
+def model_from_yaml(yaml_string, custom_objects=None, *, api_version):
+    import yaml
+    return deserialize_layer(yaml.safe_load(yaml_string), api_version, custom_objects)
