@@ -21,8 +21,12 @@ from . import backend
 _TRUNCATED_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
 
 
-def _compute_fans(shape, api_version=backend.DEFAULT_API_VERSION):
+def _compute_fans(shape, api_version=backend.DEFAULT_API_VERSION, input_axes=None, output_axes=None):
     shape = tuple(int(d) for d in shape)
+    if input_axes is not None and output_axes is not None:
+        # Keras 3.15: the caller names which axes hold the input and the output units.
+        return (int(np.prod([shape[a] for a in input_axes])),
+                int(np.prod([shape[a] for a in output_axes])))
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -132,7 +136,7 @@ class VarianceScaling(Initializer):
     _DISTRIBUTIONS = ("normal", "truncated_normal", "untruncated_normal", "uniform")
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 *, api_version=backend.DEFAULT_API_VERSION):
+                 input_axes=None, output_axes=None, *, api_version=backend.DEFAULT_API_VERSION):
         if not isinstance(scale, (int, float)) or scale <= 0:
             raise ValueError(f"`scale` must be a positive float, got {scale!r}.")
         if mode not in self._MODES:
@@ -143,9 +147,17 @@ class VarianceScaling(Initializer):
         self.scale, self.mode, self.distribution = scale, mode, distribution
         self.seed = _check_seed(seed)
         self.api_version = backend.normalize_version(api_version)
+        if (input_axes is not None or output_axes is not None) and not backend.is_keras3(api_version):
+            raise ValueError("`input_axes` and `output_axes` exist in Keras 3 only.")
+        self.input_axes, self.output_axes = input_axes, output_axes
+
+    def _axes_config(self):
+        if not backend.is_keras3(self.api_version):
+            return {}
+        return {"input_axes": self.input_axes, "output_axes": self.output_axes}
 
     def _draw(self, shape, rng):
-        fan_in, fan_out = _compute_fans(shape, self.api_version)
+        fan_in, fan_out = _compute_fans(shape, self.api_version, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         variance = self.scale / max(1.0, n)
         if self.distribution in ("normal", "truncated_normal"):
@@ -157,17 +169,19 @@ class VarianceScaling(Initializer):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+                "seed": self.seed, **self._axes_config()}
 
 
 def _variance_scaling_class(class_name, scale, mode, distribution):
     """A named VarianceScaling (``GlorotUniform`` ...): Keras 3 config ``{"seed"}``."""
 
-    def __init__(self, seed=None, *, api_version=backend.DEFAULT_API_VERSION):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed, api_version=api_version)
+    def __init__(self, seed=None, input_axes=None, output_axes=None, *,
+                 api_version=backend.DEFAULT_API_VERSION):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes,
+                                 api_version=api_version)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, **self._axes_config()}
 
     return type(class_name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                                  "__doc__": f"VarianceScaling(scale={scale}, "
