@@ -1,0 +1,350 @@
+"""pytest plugin of the conformance suite (entry point ``pytest11: keras_conformance``).
+
+Loaded in every pytest run of an environment where keras-conformance is installed, so it is inert unless
+conformance checks are collected: it imports only pytest and the standard library at import time, and
+resolves the adapter only when the run targets the conformance package (or a check module is collected).
+
+Options: ``--adapter NAME`` (default ``reference``; a built-in name, ``package.module:factory`` or an entry
+point), ``--api-version 2.2.4|2.3|3`` (default: the adapter's claimed version), ``--report-json PATH``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+_STATE = pytest.StashKey()
+_PROP = "keras_conformance"
+
+
+# --------------------------------------------------------------------------------------------------
+# options and session state
+# --------------------------------------------------------------------------------------------------
+def pytest_addoption(parser):
+    group = parser.getgroup("keras-conformance", "keras-conformance: certify a Keras implementation")
+    group.addoption("--adapter", default="reference", metavar="NAME",
+                    help="implementation under test: reference, keras3-tensorflow, keras3-jax, "
+                         "keras3-torch, tf_keras, package.module:factory or an entry point name "
+                         "(default: reference)")
+    group.addoption("--api-version", default=None, metavar="V",
+                    help="documented API version to certify against: 2.2.4, 2.3 or 3 "
+                         "(default: the version the adapter claims)")
+    group.addoption("--report-json", default=None, metavar="PATH",
+                    help="write the conformance report (per check, per item, per category) as JSON")
+
+
+class _Session:
+    """Per pytest-session plugin state (stored in config.stash)."""
+
+    def __init__(self, config):
+        self.config = config
+        self.ctx = None                 # context.Conformance, created on demand
+        self.error: str | None = None
+        self.report = None
+        self.collected_ids: list[str] = []
+        self.matched_expectations: set[str] = set()
+        self.active = False             # conformance checks were collected
+        self.started = time.time()
+
+    def context(self):
+        if self.ctx is None and self.error is None:
+            from ..adapters import AdapterUnavailable
+            from .context import Conformance
+            opt = self.config.getoption
+            try:
+                self.ctx = Conformance(opt("--adapter"), opt("--api-version"))
+            except AdapterUnavailable as exc:
+                self.error = exc.message
+            except ValueError as exc:  # spec.SpecError, unknown version
+                self.error = " ".join(str(exc).split())
+        if self.error is not None:
+            raise _UsageError(self.error)
+        return self.ctx
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _targets_conformance(config) -> bool:
+    """Does the command line point at the conformance package (or a folder that contains it)?"""
+    pyargs = config.getoption("pyargs", False)
+    for arg in config.args:
+        base = str(arg).split("::", 1)[0]
+        path = None
+        if pyargs and not os.path.exists(base):
+            try:
+                spec = importlib.util.find_spec(base)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None:
+                origin = spec.origin if spec.origin not in (None, "namespace") else None
+                locs = list(spec.submodule_search_locations or [])
+                path = Path(locs[0]) if locs else (Path(origin) if origin else None)
+        else:
+            path = Path(base)
+        if path is None:
+            continue
+        try:
+            path = path.resolve()
+        except OSError:
+            continue
+        if path == HERE or HERE in path.parents:
+            return True
+    return False
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "conformance: a generated keras-conformance check")
+    state = _Session(config)
+    config.stash[_STATE] = state
+    _CONFIG[:] = [config]
+    if _targets_conformance(config):
+        try:
+            state.context()
+        except _UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def _state(config) -> _Session:
+    return config.stash[_STATE]
+
+
+# --------------------------------------------------------------------------------------------------
+# generating the checks from the spec
+# --------------------------------------------------------------------------------------------------
+def pytest_generate_tests(metafunc):
+    category = getattr(metafunc.module, "CONFORMANCE_CATEGORY", None)
+    if category is None or "case" not in metafunc.fixturenames:
+        return
+    state = _state(metafunc.config)
+    try:
+        ctx = state.context()
+    except _UsageError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    state.active = True
+    cases = metafunc.module.conformance_cases(ctx, metafunc.function.__name__)
+    metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+
+
+@pytest.fixture(scope="session")
+def conformance(request):
+    """The run's context.Conformance: adapter, api_version, spec, K (under test), R (reference)."""
+    return _state(request.config).context()
+
+
+@pytest.fixture
+def conformance_check(request, conformance):
+    """Per-check record (reproducer); skips the check when a capability it needs is blocked."""
+    from .context import Blocked, CheckRecord
+    case = getattr(getattr(request.node, "callspec", None), "params", {}).get("case")
+    record = CheckRecord(case)
+    request.node.stash[_RECORD] = record
+    if case is not None and case.needs:
+        try:
+            conformance.require(case.needs)
+        except Blocked as exc:
+            pytest.skip(str(exc))
+    return record
+
+
+_RECORD = pytest.StashKey()
+
+
+def _case(item):
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec is not None else None
+    return case if hasattr(case, "category") and hasattr(case, "item") else None
+
+
+def _expectation_for(item, expectations: dict):
+    if item.name in expectations:
+        return item.name
+    for key in expectations:
+        if item.nodeid.endswith("::" + key) or (any(ch in key for ch in "*?[") and
+                                                  fnmatch.fnmatchcase(item.name, key)):
+            return key
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    state = _state(config)
+    if state.ctx is None:
+        return
+    from .context import CATEGORIES
+    expectations = state.ctx.expectations
+    for item in items:
+        case = _case(item)
+        if case is None:
+            continue
+        item.add_marker(pytest.mark.conformance)
+        state.collected_ids.append(item.name)
+        key = _expectation_for(item, expectations)
+        if key is not None:
+            state.matched_expectations.add(key)
+            item.add_marker(pytest.mark.xfail(reason=f"expected to fail on {state.ctx.adapter_name}: "
+                                                     f"{expectations[key]}", strict=True))
+
+    def order(item):
+        case = _case(item)
+        if case is None:
+            return -1
+        return CATEGORIES.index(case.category) if case.category in CATEGORIES else len(CATEGORIES)
+    items[:] = sorted(items, key=order)   # stable: dependency order between categories
+
+
+# --------------------------------------------------------------------------------------------------
+# outcomes
+# --------------------------------------------------------------------------------------------------
+def _classify(item, call, report):
+    from .context import NotImplementedByAdapter
+    reason = ""
+    if report.passed:
+        return "passed", ""
+    if report.skipped:
+        if hasattr(report, "wasxfail"):
+            return "expected-fail", report.wasxfail
+        lr = report.longrepr
+        reason = lr[2] if isinstance(lr, tuple) and len(lr) == 3 else str(lr)
+        return "skipped", reason.removeprefix("Skipped: ")
+    # failed
+    excinfo = call.excinfo
+    if excinfo is None:
+        text = str(report.longrepr)
+        if "XPASS(strict)" in text:
+            return "unexpected-pass", f"passed but expected to fail: {text.replace('[XPASS(strict)] ', '')}"
+        return "failed", text
+    exc = excinfo.value
+    notes = "\n".join(getattr(exc, "__notes__", []) or [])
+    msg = str(exc) + (f"\n{notes}" if notes else "")
+    leaves = [exc]
+    if isinstance(exc, BaseExceptionGroup):
+        leaves = list(exc.exceptions)
+    if call.when == "call" and all(isinstance(e, NotImplementedByAdapter) for e in leaves):
+        return "not-implemented", msg
+    if call.when == "call" and all(isinstance(e, (AssertionError, pytest.fail.Exception)) for e in leaves):
+        return "failed", msg
+    return "crashed", f"{type(exc).__name__} during {call.when}: {msg}"
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    case = _case(item)
+    if case is None:
+        return
+    try:
+        kind, message = _classify(item, call, report)
+    except Exception as exc:  # noqa: BLE001 - never break the run over the report
+        kind, message = ("failed" if report.failed else report.outcome), f"(report error: {exc})"
+    record = item.stash.get(_RECORD, None)
+    reproducer = getattr(record, "reproducer", "") or ""
+    if "\nreproducer:\n" in message:
+        message, _, embedded = message.partition("\nreproducer:\n")
+        reproducer = reproducer or embedded.split("\nFalsifying example")[0]
+    data = {
+        "id": item.name, "nodeid": item.nodeid, "category": case.category, "item": case.item,
+        "outcome": kind, "message": message.strip(), "reproducer": reproducer,
+        "duration": round(float(getattr(report, "duration", 0.0)), 4), "phase": call.when,
+    }
+    report.user_properties = list(report.user_properties) + [(_PROP, data)]
+
+
+def pytest_runtest_logreport(report):
+    data = next((v for k, v in getattr(report, "user_properties", ()) if k == _PROP), None)
+    if data is None:
+        return
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None:
+        return
+    state = _state(config)
+    state.active = True          # also on an xdist controller, which collects nothing itself
+    if state.report is None:
+        from .report import Report
+        state.report = Report()
+    state.report.add(dict(data))
+
+
+_CONFIG: list = []
+
+
+def _header(state) -> dict:
+    ctx = state.ctx
+    from . import tolerances
+    a = ctx.adapter
+    try:
+        version_string = a.version_string
+    except Exception as exc:  # noqa: BLE001
+        version_string = f"(version_string failed: {exc})"
+    try:
+        proof = a.device_proof()
+    except Exception as exc:  # noqa: BLE001
+        proof = f"(device_proof failed: {exc})"
+    used = tolerances.table(used_only=True)
+    return {
+        "adapter": {"name": ctx.adapter_name, "version_string": version_string, "device": ctx.device,
+                    "device_proof": proof},
+        "api_version": ctx.api_version,
+        "spec_items": len(ctx.spec),
+        "tolerances": used or tolerances.table(device=ctx.device),
+        "duration_s": round(time.time() - state.started, 2),
+    }
+
+
+def _stale(state) -> dict:
+    """Expectation entries that match no collected (or, under xdist, no reported) check."""
+    exp = state.ctx.expectations
+    seen = set(state.collected_ids)
+    nodeids = set()
+    if state.report is not None:
+        seen |= {r["id"] for r in state.report.checks.values()}
+        nodeids = {r["nodeid"] for r in state.report.checks.values()}
+
+    def matched(key):
+        if key in state.matched_expectations or key in seen:
+            return True
+        if any(n.endswith("::" + key) for n in nodeids):
+            return True
+        return any(ch in key for ch in "*?[") and any(fnmatch.fnmatchcase(i, key) for i in seen)
+    return {k: v for k, v in sorted(exp.items()) if not matched(k)}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    state = _state(session.config)
+    if not state.active or getattr(session.config, "workerinput", None) is not None:
+        return
+    try:
+        state.context()
+    except _UsageError:
+        return
+    from .context import CATEGORIES
+    from .report import Report
+    if state.report is None:
+        state.report = Report()
+    state.header = _header(state)
+    state.stale = _stale(state)
+    path = session.config.getoption("--report-json")
+    if path:
+        data = state.report.to_json(header=state.header, stale=state.stale, exitstatus=exitstatus,
+                                    order=CATEGORIES)
+        state.report.write_json(path, data)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    state = _state(config)
+    if state.ctx is None or not state.active or getattr(state, "header", None) is None:
+        return
+    from .context import CATEGORIES
+    terminalreporter.section("keras-conformance")
+    for line in state.report.summary_lines(header=state.header, stale=state.stale, order=CATEGORIES):
+        terminalreporter.line(line)
+    path = config.getoption("--report-json")
+    if path:
+        terminalreporter.line(f"report: {os.path.abspath(path)}")

@@ -1,0 +1,201 @@
+"""Hypothesis strategies for the conformance checks, and the suite's hypothesis settings.
+
+Configurations are drawn small (Dense units 1..8, input dim 1..8, batch 1..6); optional constructor
+arguments are sometimes omitted so that the documented defaults get exercised. Array contents are not
+drawn element by element: a drawn integer seed feeds ``numpy.random.default_rng`` through the helpers
+below, so a reproducer is one short line (``loss_arrays('categorical_crossentropy', 3, 4, 17)``).
+Settings: derandomized (the same examples every run), no example database, no deadline.
+"""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+MAX_EXAMPLES = 12
+
+SETTINGS = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=MAX_EXAMPLES,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.differing_executors],
+)
+
+seeds = st.integers(min_value=0, max_value=2**16)
+units = st.integers(min_value=1, max_value=8)
+dims = st.integers(min_value=1, max_value=8)
+batches = st.integers(min_value=1, max_value=6)
+
+# Names that are accessors, not activations, in an activations module.
+_NOT_ACTIVATIONS = {"get", "serialize", "deserialize", "for_version"}
+
+
+def documented_activations(ctx) -> list[str]:
+    """The activation names of this API version: the spec's ``activations.*`` items where it has them,
+    else the functions of the reference's ``activations`` namespace (which follows the docs)."""
+    names = [i.attr for i in ctx.spec.items() if i.area == "activations" and i.kind == "function"]
+    if names:
+        return names
+    mod = ctx.R.activations
+    out = []
+    for n in sorted(dir(mod)):
+        obj = getattr(mod, n)
+        if n.startswith("_") or n in _NOT_ACTIVATIONS or not callable(obj) or isinstance(obj, type):
+            continue
+        if getattr(obj, "__module__", "") in ("numpy", "builtins"):
+            continue
+        out.append(n)
+    return out
+
+
+def optional(strategy):
+    """Either omitted (the documented default applies) or drawn."""
+    return st.one_of(st.just(_OMIT), strategy)
+
+
+class _Omit:
+    def __repr__(self):
+        return "<omitted>"
+
+
+_OMIT = _Omit()
+
+
+def _drop_omitted(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not _OMIT}
+
+
+@st.composite
+def input_shapes(draw, last=None):
+    """A per-sample input shape: (d,) or (t, d)."""
+    d = draw(dims) if last is None else last
+    if draw(st.booleans()) and draw(st.booleans()):
+        return (draw(st.integers(1, 3)), d)
+    return (d,)
+
+
+# -- layers: (constructor kwargs, per-sample input shape) ----------------------------------------------
+def _dense(ctx, item):
+    acts = documented_activations(ctx)
+    return st.tuples(
+        st.fixed_dictionaries({
+            "units": units,
+            "activation": optional(st.sampled_from(acts)) if acts else st.just(_OMIT),
+            "use_bias": optional(st.booleans()),
+        }).map(_drop_omitted),
+        input_shapes(),
+    )
+
+
+def _activation(ctx, item):
+    acts = documented_activations(ctx)
+    return st.tuples(st.fixed_dictionaries({"activation": st.sampled_from(acts)}), input_shapes())
+
+
+LAYERS = {"Dense": _dense, "Activation": _activation}
+
+
+def layer_config(ctx, item):
+    """Strategy of (kwargs, input_shape) for a documented layer class, or None when the suite has no
+    configuration strategy for it yet (the check is then skipped and the gap reported)."""
+    make = LAYERS.get(item.attr)
+    return None if make is None else make(ctx, item)
+
+
+# -- losses and metrics --------------------------------------------------------------------------------
+def target_kind(name: str) -> str:
+    """How to draw (y_true, y_pred) for a loss / metric function name."""
+    n = name.lower()
+    if n.startswith("sparse_"):
+        return "sparse"
+    if "binary" in n:
+        return "binary"
+    if "categorical" in n or "kullback" in n or "kl_divergence" in n or n in ("kld",):
+        return "categorical"
+    if "hinge" in n:
+        return "hinge"
+    if "poisson" in n or "logarithmic" in n or n == "msle":
+        return "positive"
+    if "percentage" in n or n == "mape":
+        return "nonzero"
+    if n in ("accuracy", "acc"):
+        return "labels"
+    return "real"
+
+
+def loss_arrays(name: str, batch: int, k: int, seed: int):
+    """(y_true, y_pred) float32 arrays of shape (batch, k) valid for the function ``name``
+    (probability rows for crossentropies; integer labels of shape (batch,) for sparse ones)."""
+    rng = np.random.default_rng(seed)
+    kind = target_kind(name)
+
+    def prob_rows():
+        p = rng.uniform(0.05, 1.0, size=(batch, k))
+        return (p / p.sum(axis=-1, keepdims=True)).astype("float32")
+
+    if kind == "sparse":
+        return rng.integers(0, k, size=(batch,)).astype("float32"), prob_rows()
+    if kind == "categorical":
+        onehot = np.eye(k, dtype="float32")[rng.integers(0, k, size=batch)]
+        return onehot, prob_rows()
+    if kind == "binary":
+        return rng.integers(0, 2, size=(batch, k)).astype("float32"), \
+            rng.uniform(0.02, 0.98, size=(batch, k)).astype("float32")
+    if kind == "hinge":
+        return (rng.integers(0, 2, size=(batch, k)) * 2 - 1).astype("float32"), \
+            rng.standard_normal((batch, k)).astype("float32")
+    if kind == "positive":
+        return rng.uniform(0.1, 3.0, size=(batch, k)).astype("float32"), \
+            rng.uniform(0.1, 3.0, size=(batch, k)).astype("float32")
+    if kind == "nonzero":
+        sign = np.where(rng.integers(0, 2, size=(batch, k)) == 0, -1.0, 1.0)
+        return (sign * rng.uniform(0.5, 3.0, size=(batch, k))).astype("float32"), \
+            rng.standard_normal((batch, k)).astype("float32")
+    if kind == "labels":
+        return rng.integers(0, 3, size=(batch, k)).astype("float32"), \
+            rng.integers(0, 3, size=(batch, k)).astype("float32")
+    return rng.standard_normal((batch, k)).astype("float32"), \
+        rng.standard_normal((batch, k)).astype("float32")
+
+
+# Value domains for optional keyword arguments of losses/metrics (by parameter name); an argument of
+# the documented signature that is not listed here is always left at its default.
+_LOSS_KWARGS = {
+    "from_logits": st.booleans(),
+    "label_smoothing": st.sampled_from([0.0, 0.1, 0.25]),
+}
+
+
+@st.composite
+def loss_case(draw, item):
+    """{"batch", "k", "seed", "kwargs"} for a loss / metric function item."""
+    kind = target_kind(item.attr)
+    low_k = 2 if kind in ("categorical", "sparse") else 1
+    kwargs = {}
+    for p in item.params:
+        if p.name in _LOSS_KWARGS and not p.required and p.kind != "var_keyword":
+            v = draw(optional(_LOSS_KWARGS[p.name]))
+            if v is not _OMIT:
+                kwargs[p.name] = v
+    return {"batch": draw(batches), "k": draw(st.integers(low_k, 6)), "seed": draw(seeds),
+            "kwargs": kwargs}
+
+
+# -- models for gradient / optimizer checks -------------------------------------------------------------
+@st.composite
+def dense_model_case(draw, ctx):
+    """A one-Dense-layer regression model and a batch: {"recipe", "batch", "seed"}."""
+    acts = [a for a in documented_activations(ctx) if a in ("linear", "tanh", "sigmoid", "relu",
+                                                             "softplus", "elu", "selu")] or [None]
+    layer = {"units": draw(units)}
+    act = draw(optional(st.sampled_from(acts)))
+    if act is not _OMIT and act is not None:
+        layer["activation"] = act
+    bias = draw(optional(st.booleans()))
+    if bias is not _OMIT:
+        layer["use_bias"] = bias
+    return {"recipe": {"input_shape": (draw(dims),), "layers": [("Dense", layer)]},
+            "batch": draw(batches), "seed": draw(seeds)}

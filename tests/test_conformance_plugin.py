@@ -1,0 +1,244 @@
+"""The conformance suite end to end, through its JSON report (the interface the mutant suite builds on).
+
+Each run is a subprocess: ``python3 -m pytest <conformance dir> --adapter ... --report-json ...``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import keras_conformance.conformance as conformance_pkg
+from keras_conformance.conformance.signatures import compare, defaults_equal
+
+CONFORMANCE_DIR = str(Path(conformance_pkg.__file__).resolve().parent)
+
+
+def _env(extra_path=None):
+    env = dict(os.environ)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    if extra_path:
+        env["PYTHONPATH"] = os.pathsep.join([str(extra_path), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def run_suite(tmp_path, *args, extra_path=None, timeout=600):
+    report = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "pytest", CONFORMANCE_DIR, "-q", "-p", "no:cacheprovider",
+           "--report-json", str(report), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(extra_path), cwd=tmp_path,
+                          timeout=timeout)
+    data = json.loads(report.read_text()) if report.exists() else None
+    return proc, data
+
+
+def by_id(data):
+    return {c["id"]: c for c in data["checks"]}
+
+
+# -- the reference conforms -------------------------------------------------------------------------------
+def test_reference_2_3_all_pass(tmp_path):
+    proc, data = run_suite(tmp_path, "--adapter", "reference", "--api-version", "2.3")
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    bad = {c["id"]: c["message"] for c in data["checks"] if c["outcome"] != "passed"}
+    assert not bad, bad
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert data["api_version"] == "2.3" and data["adapter"]["name"] == "reference"
+    ids = by_id(data)
+    for expected in ("test_signature[Model.fit]", "test_capability[Model.compile]",
+                     "test_numerics[layers.Dense]", "test_gradient[Model.train_on_batch]",
+                     "test_numerics[optimizers.Adam]", "test_roundtrip[Model.save]",
+                     "test_raises[Model.fit-RuntimeError-not_compiled]"):
+        assert expected in ids, sorted(ids)
+    cats = data["categories"]
+    assert {"signatures", "numerics", "errors", "shapes", "roundtrips", "capabilities"} <= set(cats)
+    assert data["tolerances"], "the report names the tolerances it used"
+    assert data["items"]["Model.fit"]["outcome"] == "passed"
+    assert "keras-conformance" in proc.stdout and "tolerances used" in proc.stdout
+
+
+# -- a third-party adapter that breaks one documented default ---------------------------------------------
+BROKEN_ADAPTER = '''
+import inspect, types
+from keras_conformance.adapters.reference import ReferenceAdapter
+
+class Broken(ReferenceAdapter):
+    name = "broken"
+    expectations_file = {expectations!r}
+
+    def load_keras(self):
+        K = super().load_keras()
+        Base = K.models.Model
+        sig = inspect.signature(Base.fit)
+        params = [p.replace(default=2) if p.name == "verbose" else p for p in sig.parameters.values()]
+
+        def fit(self, *args, **kwargs):
+            return Base.fit(self, *args, **kwargs)
+
+        fit.__signature__ = sig.replace(parameters=params)
+        Model = type("Model", (Base,), {{"fit": fit}})
+        models = types.SimpleNamespace(**{{n: getattr(K.models, n) for n in dir(K.models) if not n.startswith("_")}})
+        models.Model = Model
+        if {break_compile!r}:
+            def compile(self, *args, **kwargs):
+                raise TypeError("compile is broken in this build")
+            models.Sequential = type("Sequential", (K.models.Sequential,), {{"compile": compile}})
+        ns = types.SimpleNamespace(**{{n: getattr(K, n) for n in dir(K) if not n.startswith("__")}})
+        ns.models = models
+        return ns
+
+def factory():
+    return Broken()
+'''
+
+
+def _write_adapter(tmp_path, expectations=None, break_compile=False):
+    pkg = tmp_path / "thirdparty"
+    pkg.mkdir()
+    exp = None
+    if expectations is not None:
+        exp = str(tmp_path / "expectations.yaml")
+        Path(exp).write_text(json.dumps(expectations))   # JSON is YAML
+    (pkg / "broken_adapter.py").write_text(BROKEN_ADAPTER.format(expectations=exp, break_compile=break_compile))
+    return pkg
+
+
+def test_third_party_adapter_wrong_default_fails_readably(tmp_path):
+    pkg = _write_adapter(tmp_path)
+    proc, data = run_suite(tmp_path, "--adapter", "broken_adapter:factory", "--api-version", "2.3",
+                           "-k", "test_signature", extra_path=pkg)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    checks = by_id(data)
+    fit = checks["test_signature[Model.fit]"]
+    assert fit["outcome"] == "failed"
+    assert "Model.fit: parameter 'verbose' default is 2, documented 1" in fit["message"], fit["message"]
+    assert "inspect.signature" in fit["reproducer"]
+    others = {i: c["outcome"] for i, c in checks.items() if i != "test_signature[Model.fit]"}
+    assert set(others.values()) == {"passed"}, others
+    assert proc.returncode == 1
+
+
+def test_broken_compile_blocks_dependents_once(tmp_path):
+    pkg = _write_adapter(tmp_path, break_compile=True)
+    proc, data = run_suite(tmp_path, "--adapter", "broken_adapter:factory", "--api-version", "2.3",
+                           "-k", "not test_signature", extra_path=pkg)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    checks = by_id(data)
+    probe = checks["test_capability[Model.compile]"]
+    assert probe["outcome"] == "failed" and "compile is broken in this build" in probe["message"]
+    assert checks["test_capability[Model.train_on_batch]"]["outcome"] == "skipped"
+    blocked = [c for c in data["checks"] if c["message"].startswith("blocked by Model.compile: TypeError")]
+    assert {c["id"] for c in blocked} >= {"test_gradient[Model.train_on_batch]", "test_numerics[optimizers.Adam]",
+                                          "test_raises[Model.fit-ValueError-sample_count_mismatch]"}
+    assert all(c["outcome"] == "skipped" for c in blocked)
+    assert checks["test_numerics[layers.Dense]"]["outcome"] == "passed"   # needs no compile
+    failing = [c["id"] for c in data["checks"] if c["outcome"] in ("failed", "crashed")]
+    assert "test_capability[Model.compile]" in failing
+
+
+def test_expectations_xfail_strict_and_stale(tmp_path):
+    pkg = _write_adapter(tmp_path, {"2.3": {
+        "test_signature[Model.fit]": "verbose default changed on purpose",
+        "test_signature[Model.evaluate]": "claimed broken, but it is not",
+        "test_signature[Model.no_such_method]": "an entry that matches nothing",
+    }})
+    proc, data = run_suite(tmp_path, "--adapter", "broken_adapter:factory", "--api-version", "2.3",
+                           "-k", "test_signature", extra_path=pkg)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    checks = by_id(data)
+    assert checks["test_signature[Model.fit]"]["outcome"] == "expected-fail"
+    assert checks["test_signature[Model.evaluate]"]["outcome"] == "unexpected-pass"
+    assert list(data["stale_expectations"]) == ["test_signature[Model.no_such_method]"]
+    assert "stale expectation" in proc.stdout
+    assert proc.returncode == 1          # the unexpected pass fails the run
+
+
+def test_unknown_adapter_is_one_line_usage_error(tmp_path):
+    proc, data = run_suite(tmp_path, "--adapter", "no_such_adapter")
+    assert proc.returncode not in (0, 1)
+    err = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    assert len(err) == 1 and "unknown adapter 'no_such_adapter'" in err[0], err
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_unknown_adapter_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "keras_conformance", "--adapter", "no_such_adapter"],
+                          capture_output=True, text=True, env=_env())
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "no_such_adapter" in proc.stderr
+
+
+def test_cli_writes_report(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "keras_conformance", "--api-version", "3", "--report-dir",
+                           str(tmp_path / "reports"), "--", "-k", "test_signature"],
+                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads((tmp_path / "reports" / "reference-3.json").read_text())
+    assert data["api_version"] == "3" and data["totals"].get("passed", 0) > 0
+    assert "keras-conformance summary" in proc.stdout
+
+
+def test_plugin_inert_outside_conformance(tmp_path):
+    (tmp_path / "test_plain.py").write_text(textwrap.dedent("""
+        import sys
+        def test_no_heavy_imports():
+            heavy = [m for m in ("keras", "tensorflow", "jax", "torch", "tf_keras",
+                                 "keras_conformance.reference", "keras_conformance.adapters")
+                     if m in sys.modules]
+            assert not heavy, heavy
+    """))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--adapter",
+                           "no_such_adapter", str(tmp_path / "test_plain.py")],
+                          capture_output=True, text=True, env=_env(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "keras-conformance" not in proc.stdout
+
+
+# -- the signature comparison itself ----------------------------------------------------------------------
+def _sig(fn):
+    import inspect
+    return inspect.signature(fn)
+
+
+def test_compare_rules():
+    def doc(x, y=None, verbose=1, rate=0, *, flag=False, **kwargs): ...
+    assert compare(_sig(doc), _sig(doc)) == []
+
+    def int_float(x, y=None, verbose=1, rate=0.0, *, flag=False, **kwargs): ...
+    assert compare(_sig(doc), _sig(int_float)) == []
+
+    def auto(x, y=None, verbose="auto", rate=0, *, flag=False, **kwargs): ...
+    assert compare(_sig(doc), _sig(auto), default_source="seed 001") == [
+        "parameter 'verbose' default is 'auto', documented 1 (seed 001)"]
+
+    def absorbed(x, y=None, rate=0, *, flag=False, **kwargs): ...
+    (msg,) = compare(_sig(doc), _sig(absorbed))
+    assert msg.startswith("missing documented parameter 'verbose'") and "**kwargs" in msg
+
+    def reordered(y=None, x=None, verbose=1, rate=0, *, flag=False, **kwargs): ...
+    assert any("positional order" in m for m in compare(_sig(doc), _sig(reordered)))
+
+    def kwonly(x, *, y=None, verbose=1, rate=0, flag=False, **kwargs): ...
+    assert any("'y' is keyword-only" in m for m in compare(_sig(doc), _sig(kwonly)))
+
+    def no_kwargs(x, y=None, verbose=1, rate=0, *, flag=False): ...
+    assert any("**kwargs" in m for m in compare(_sig(doc), _sig(no_kwargs)))
+
+    def extra_required(x, z, y=None, verbose=1, rate=0, *, flag=False, **kwargs): ...
+    assert any("undocumented required parameter 'z'" in m for m in compare(_sig(doc), _sig(extra_required)))
+
+    def required_y(x, y, verbose=1, rate=0, *, flag=False, **kwargs): ...
+    assert any("'y' is required, documented default None" in m for m in compare(_sig(doc), _sig(required_y)))
+
+
+@pytest.mark.parametrize("a,b,equal", [
+    (0, 0.0, True), (1e-7, 1e-07, True), ("auto", 1, False), (None, 0, False), (True, 1, False),
+    ((1, 1), [1, 1], True), ("glorot_uniform", "glorot_uniform", True), (False, False, True),
+])
+def test_defaults_equal(a, b, equal):
+    assert defaults_equal(a, b) is equal
