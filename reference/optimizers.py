@@ -80,7 +80,7 @@ class Optimizer:
         if not (self.keras3 and callable(rate)):
             _check_number("learning_rate", rate)
         self.learning_rate = rate
-        self.decay = _check_number("decay", 0.0 if decay is None else decay)
+        self.decay = self._variable_value(_check_number("decay", 0.0 if decay is None else decay))
         if self.keras3 and self.decay:
             raise ValueError("`decay` is not an argument of Keras 3 optimizers; "
                              "use a learning-rate schedule.")
@@ -295,6 +295,11 @@ class Optimizer:
         grads = grad(loss_fn(), var_list)
         return self.apply_gradients(zip(grads, var_list))
 
+    def _variable_value(self, value):
+        """2.x keeps hyper-parameters in float32 backend variables and computes with those; keeping
+        the rounded value means an optimizer rebuilt from its config steps exactly as the original."""
+        return value if self.keras3 else _f32(value)
+
     # ----- config --------------------------------------------------------------------------
     def _hyper_config(self) -> dict:
         raise NotImplementedError
@@ -347,7 +352,8 @@ class SGD(Optimizer):
         super().__init__(learning_rate=learning_rate, lr=lr, decay=decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                          weight_decay=weight_decay, name=name, api_version=api_version, **kwargs)
-        self.momentum = _check_number("momentum", momentum, 0.0, 1.0 if self.keras3 else None)
+        self.momentum = self._variable_value(
+            _check_number("momentum", momentum, 0.0, 1.0 if self.keras3 else None))
         if not isinstance(nesterov, (bool, np.bool_)):
             raise ValueError(f"`nesterov` must be a bool, got {nesterov!r}.")
         self.nesterov = bool(nesterov)
@@ -532,8 +538,8 @@ class Adam(Optimizer):
         super().__init__(learning_rate=learning_rate, lr=lr, decay=decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                          weight_decay=weight_decay, name=name, api_version=api_version, **kwargs)
-        self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
-        self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self.beta_1 = self._variable_value(_check_number("beta_1", beta_1, 0.0, 1.0, high_open=True))
+        self.beta_2 = self._variable_value(_check_number("beta_2", beta_2, 0.0, 1.0, high_open=True))
         self.epsilon = backend.epsilon() if epsilon is None else _check_number("epsilon", epsilon)
         if not isinstance(amsgrad, (bool, np.bool_)):
             raise ValueError(f"`amsgrad` must be a bool, got {amsgrad!r}.")
@@ -581,8 +587,8 @@ class Adamax(Optimizer):
         super().__init__(learning_rate=learning_rate, lr=lr, decay=decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                          weight_decay=weight_decay, name=name, api_version=api_version, **kwargs)
-        self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
-        self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self.beta_1 = self._variable_value(_check_number("beta_1", beta_1, 0.0, 1.0, high_open=True))
+        self.beta_2 = self._variable_value(_check_number("beta_2", beta_2, 0.0, 1.0, high_open=True))
         self.epsilon = backend.epsilon() if epsilon is None else _check_number("epsilon", epsilon)
 
     def _slot_groups(self):
@@ -616,8 +622,8 @@ class Nadam(Optimizer):
         super().__init__(learning_rate=learning_rate, lr=lr, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                          weight_decay=weight_decay, name=name, api_version=api_version, **kwargs)
-        self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
-        self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self.beta_1 = self._variable_value(_check_number("beta_1", beta_1, 0.0, 1.0, high_open=True))
+        self.beta_2 = self._variable_value(_check_number("beta_2", beta_2, 0.0, 1.0, high_open=True))
         self.epsilon = backend.epsilon() if epsilon is None else _check_number("epsilon", epsilon)
         if schedule_decay is not None and self.keras3:
             raise ValueError("`schedule_decay` is a 2.x Nadam argument.")
