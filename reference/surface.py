@@ -160,7 +160,10 @@ def _method(core_cls, attr, item, version):
         def cm(cls, *args, **kwargs):
             varargs, named = bind(sig, args, kwargs, core, what, accepts, version)
             return func(cls, *varargs, **named)
-        cm.__signature__ = sig
+        # The signature of the plain function, with ``cls`` first: ``inspect.signature`` of the
+        # bound classmethod drops that first parameter, leaving the documented ones.
+        cls_param = inspect.Parameter("cls", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        cm.__signature__ = sig.replace(parameters=[cls_param, *sig.parameters.values()])
         cm.__name__ = cm.__qualname__ = attr
         cm.__doc__ = item.doc or func.__doc__
         return classmethod(cm)

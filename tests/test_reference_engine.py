@@ -489,3 +489,37 @@ def test_dense_activation_forward_matches_tf_keras():
     x = np.random.default_rng(2).normal(size=(7, 4)).astype("float32")
     np.testing.assert_allclose(ours.predict(x), theirs.predict(x, verbose=0), rtol=1e-5,
                                atol=1e-6)
+
+
+# --- documented signatures of classmethods --------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["2.2.4", "2.3", "3"])
+def test_from_config_signature_shows_documented_parameters(version):
+    """`inspect.signature` of a bound classmethod drops its first parameter: the wrapper's own
+    signature must start with `cls` so that `config` stays visible."""
+    import inspect
+    K = reference.keras(version)
+    for cls in (K.models.Model, K.models.Sequential):
+        params = list(inspect.signature(cls.from_config).parameters)
+        assert params == ["config", "custom_objects"], (cls, params)
+        assert inspect.signature(cls.from_config).parameters["custom_objects"].default is None
+
+
+# --- version 3 metric names ------------------------------------------------------------------------
+
+def test_v3_metric_names_label_the_scalars_and_return_dict_keys():
+    """Seed 004: metrics_names labels evaluate's scalars (keras 3.15 itself says
+    ["loss", "compile_metrics"], its deviation); keras 3.15 where the seed is silent: a string
+    metric is reported under the string given, return_dict keys sorted."""
+    K = reference.keras("3")
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 3)).astype("float32")
+    y = np.eye(2, dtype="float32")[rng.integers(0, 2, 8)]
+    model = K.models.Sequential([K.layers.Input((3,)), K.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy", "mae"])
+    assert model.metrics_names == ["loss", "accuracy", "mae"]
+    values = model.evaluate(x, y, verbose=0)
+    d = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert list(d) == ["accuracy", "loss", "mae"]
+    assert values == [d[name] for name in model.metrics_names]
+    assert list(model.test_on_batch(x, y, return_dict=True)) == ["accuracy", "loss", "mae"]

@@ -456,6 +456,37 @@ def test_keras3_style_lambda_is_refused(tmp_path):
         hdf5.load_model(path, api_version="3")
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_model_load_weights_skip_mismatch(tmp_path, version):
+    """Model.load_weights(skip_mismatch=True) reaches the loader: a layer whose shapes differ is
+    skipped with a warning, the others load. Keras 2.x: only with by_name=True (engine/network.py
+    "only valid when by_name=True"); keras 3.15: by topology as well."""
+    K = _reference(version)
+    src = _seq(K, version, compile=False)
+    path = tmp_path / ("w.weights.h5" if version == "3" else "w.h5")
+    hdf5.save_weights(src, path) if version != "3" else src.save_weights(str(path))
+
+    def target():
+        m = K.models.Sequential()
+        m.add(K.layers.Dense(4, activation="relu", input_shape=(3,), name=src.layers[0].name))
+        m.add(K.layers.Dense(3, name=src.layers[1].name))
+        return m
+
+    with pytest.raises(ValueError):
+        target().load_weights(str(path))
+    by_name = {} if version == "3" else {"by_name": True}
+    m = target()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        m.load_weights(str(path), skip_mismatch=True, **by_name)
+    _layer_equal = [np.array_equal(a, b) for a, b in zip(m.layers[0].get_weights(),
+                                                           src.layers[0].get_weights())]
+    assert all(_layer_equal)
+    if version != "3":   # topological loading ignores skip_mismatch in 2.x
+        with pytest.raises(ValueError):
+            target().load_weights(str(path), skip_mismatch=True)
+
+
 # ------------------------------------------------------------------------------------------------
 # interop with real Keras (each in its own interpreter)
 # ------------------------------------------------------------------------------------------------
@@ -629,3 +660,58 @@ def test_keras3_file_loads_in_reference(keras3_files, kind):
         fresh = _seq(_reference("3"), "3", compile=False)
         hdf5.load_weights(fresh, tmp / "k3_seq.weights.h5")
         np.testing.assert_allclose(fresh.predict(x), np.load(tmp / "k3_seq_pred.npy"), rtol=1e-5, atol=1e-6)
+
+
+# Three small functional models, built the same way in keras 3.15 and in the reference, every
+# layer named so that name counters (global per process) do not matter: a chain with one input,
+# a model built from lists (two heads), and a layer shared with a call outside the model (keras 3
+# re-indexes node numbers to the nodes that belong to the model).
+_V3_FUNCTIONAL_MODELS = """
+def build(K):
+    out = {}
+    i = K.layers.Input(shape=(3,), name="x")
+    h = K.layers.Dense(4, activation="relu", name="h")(i)
+    out["chain"] = K.models.Model(i, K.layers.Dense(2, name="o")(h), name="chain")
+    i = K.layers.Input(shape=(3,), name="a")
+    h = K.layers.Dense(5, activation="tanh", name="trunk")(i)
+    out["lists"] = K.models.Model([i], [K.layers.Dense(1, name="p")(h),
+                                        K.layers.Dense(2, activation="softmax", name="q")(h)],
+                                  name="lists")
+    shared = K.layers.Dense(3, name="shared")
+    shared(K.layers.Input(shape=(3,), name="elsewhere"))
+    i = K.layers.Input(shape=(3,), name="b")
+    out["shared"] = K.models.Model(i, K.layers.Dense(2, name="after")(shared(i)), name="shared_m")
+    return out
+"""
+
+
+@needs_keras3
+def test_keras3_functional_get_config_equals_reference(tmp_path):
+    """`Model(...).get_config()` of a functional model: the reference's version 3 config is keras
+    3.15's, keys, key order, nesting and the Python types (tuples for shapes and node args)."""
+    K = _reference("3")
+    _run(_V3_FUNCTIONAL_MODELS + """
+import json, keras
+class NS: pass
+K = NS(); K.layers = keras.layers; K.models = keras.models
+cfgs = {k: m.get_config() for k, m in build(K).items()}
+json.dump({k: repr(c) for k, c in cfgs.items()}, open("repr.json", "w"))
+json.dump(cfgs, open("cfg.json", "w"))
+json.dump({k: m.to_json() for k, m in build(K).items()}, open("json.json", "w"))
+""", tmp_path)
+    want_repr = json.loads((tmp_path / "repr.json").read_text())
+    want_json = json.loads((tmp_path / "json.json").read_text())
+    ns = {}
+    exec(_V3_FUNCTIONAL_MODELS, ns)
+    models = ns["build"](K)
+    for kind, model in models.items():
+        config = model.get_config()
+        assert repr(config) == want_repr[kind], kind
+        # and the JSON of a whole model names it "Functional" with that config
+        got = json.loads(model.to_json())
+        want = json.loads(want_json[kind])
+        assert got["class_name"] == want["class_name"] == "Functional"
+        assert got["config"] == want["config"]
+        # from_config rebuilds the same graph and config
+        again = K.models.Model.from_config(config)
+        assert repr(again.get_config()) == repr(config)

@@ -245,6 +245,8 @@ class Network(Layer):
         if not self._is_graph_network:
             raise NotImplementedError("get_config() is not available for a subclassed model "
                                       "(its topology is Python code).")
+        if self._api_version == "3":
+            return self._get_config_v3()
         from .serialization import serialize_layer
         node_ids = {}
         for layer in self._layers:
@@ -270,11 +272,58 @@ class Network(Layer):
             return [[t._keras_history[0].name, t._keras_history[1], t._keras_history[2]]
                     for t in tensors]
 
-        config = {"name": self.name, "layers": copy.deepcopy(layer_configs),
-                  "input_layers": refs(self.inputs), "output_layers": refs(self.outputs)}
-        if self._api_version == "3":
-            config = {"name": self.name, "trainable": self.trainable, **config}
-        return config
+        return {"name": self.name, "layers": copy.deepcopy(layer_configs),
+                "input_layers": refs(self.inputs), "output_layers": refs(self.outputs)}
+
+    def _get_config_v3(self):
+        """The keras 3.15 layout (``keras.src.models.functional.Functional.get_config``):
+        ``{"name", "trainable", "layers", "input_layers", "output_layers"}``; each layer entry is the
+        layer's serialization plus ``"name"`` and ``"inbound_nodes"``, one ``{"args", "kwargs"}`` per
+        call of the layer inside this model, its input tensors as ``__keras_tensor__`` records whose
+        ``keras_history`` counts only the nodes that belong to the model (keras' node re-indexing).
+        ``input_layers``/``output_layers`` keep the structure given to the constructor: one
+        ``[name, node, tensor]`` for a single tensor, a list of them for a list."""
+        from .serialization import serialize_layer
+        model_nodes = {id(n) for n in self._nodes}
+        reindex = {}   # id(node) -> its index among the layer's nodes that belong to the model
+        for layer in self._layers:
+            kept = 0
+            for node in layer._inbound_nodes:
+                if id(node) in model_nodes:
+                    reindex[id(node)] = kept
+                    kept += 1
+
+        def history(t):
+            layer, node_index, tensor_index = t._keras_history
+            return [layer.name, reindex[id(layer._inbound_nodes[node_index])], tensor_index]
+
+        def tensor_record(t):
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": tuple(t.shape), "dtype": t.dtype,
+                               "keras_history": history(t)}}
+
+        layer_configs = []
+        for layer in self._layers:
+            inbound = []
+            for node in layer._inbound_nodes:
+                if id(node) not in model_nodes or not node.input_tensors:
+                    continue
+                records = [tensor_record(t) for t in node.input_tensors]
+                arg = records[0] if len(records) == 1 else records
+                inbound.append({"args": (arg,), "kwargs": dict(node.call_kwargs)})
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = inbound
+            layer_configs.append(entry)
+
+        def refs(tensors, single):
+            out = [history(t) for t in tensors]
+            return out[0] if single and len(out) == 1 else out
+
+        return copy.deepcopy({"name": self.name, "trainable": self.trainable,
+                              "layers": layer_configs,
+                              "input_layers": refs(self.inputs, self._single_input),
+                              "output_layers": refs(self.outputs, self._single_output)})
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -297,13 +346,13 @@ class Network(Layer):
                     pending.remove(name)
                     progress = True
                     continue
-                ready = all((src, ni, ti) in tensors for node in inbound
-                            for src, ni, ti, *_ in node)
+                calls = [_node_call(node) for node in inbound]
+                ready = all(tuple(ref) in tensors for refs, _, _ in calls for ref in refs)
                 if not ready:
                     continue
-                for k, node in enumerate(inbound):
-                    args = [tensors[(src, ni, ti)] for src, ni, ti, *_ in node]
-                    out = layer(args if len(args) > 1 else args[0])
+                for k, (refs, as_list, kwargs) in enumerate(calls):
+                    args = [tensors[tuple(ref)] for ref in refs]
+                    out = layer(args if as_list or len(args) > 1 else args[0], **kwargs)
                     for j, t in enumerate(_as_list(out)):
                         tensors[(name, k, j)] = t
                 pending.remove(name)
@@ -312,10 +361,49 @@ class Network(Layer):
             raise ValueError(f"Could not rebuild the model graph; unresolved layers: {pending}")
 
         def lookup(refs):
-            if refs and not isinstance(refs[0], (list, tuple)):
+            """(tensors, whether the config gave one flat ``[name, node, tensor]``)."""
+            single = bool(refs) and not isinstance(refs[0], (list, tuple))
+            if single:
                 refs = [refs]
-            return [tensors[(r[0], r[1], r[2])] for r in refs]
+            return [tensors[(r[0], r[1], r[2])] for r in refs], single
 
-        inputs, outputs = lookup(config["input_layers"]), lookup(config["output_layers"])
-        return cls(inputs=inputs if len(inputs) > 1 else inputs[0],
-                   outputs=outputs if len(outputs) > 1 else outputs[0], name=config.get("name"))
+        (inputs, in_single), (outputs, out_single) = (lookup(config["input_layers"]),
+                                                      lookup(config["output_layers"]))
+        if cls._api_version == "3":
+            # keras 3 keeps the structure: a flat reference is one tensor, a list stays a list
+            ins = inputs[0] if in_single else inputs
+            outs = outputs[0] if out_single else outputs
+        else:
+            ins = inputs if len(inputs) > 1 else inputs[0]
+            outs = outputs if len(outputs) > 1 else outputs[0]
+        model = cls(inputs=ins, outputs=outs, name=config.get("name"))
+        if cls._api_version == "3" and "trainable" in config:
+            model.trainable = bool(config["trainable"])
+        return model
+
+
+def _node_call(node):
+    """One serialized call of a layer -> ([(layer name, node index, tensor index)], whether the
+    inputs were a list, call kwargs). Reads the 2.x layout (``[[name, node, tensor, kwargs], ...]``)
+    and the keras 3 one (``{"args": [tensor record or list of them], "kwargs": {...}}``)."""
+    if isinstance(node, dict):
+        args = list(node.get("args") or [])
+        kwargs = dict(node.get("kwargs") or {})
+        if len(args) != 1:
+            raise ValueError(f"Cannot rebuild a layer call with {len(args)} positional "
+                             f"arguments: {node!r}")
+        arg = args[0]
+        as_list = isinstance(arg, (list, tuple))
+        records = list(arg) if as_list else [arg]
+        refs = []
+        for rec in records:
+            if not (isinstance(rec, dict) and rec.get("class_name") == "__keras_tensor__"):
+                raise ValueError(f"Expected a serialized KerasTensor in a node, got {rec!r}")
+            refs.append(tuple(rec["config"]["keras_history"][:3]))
+        return refs, as_list and len(refs) > 1, kwargs
+    refs, kwargs = [], {}
+    for entry in node:
+        refs.append(tuple(entry[:3]))
+        if len(entry) > 3 and entry[3]:
+            kwargs.update(entry[3])
+    return refs, False, kwargs

@@ -7,21 +7,48 @@ finds the class (``custom_objects`` first, then that version's layers and models
 """
 from __future__ import annotations
 
-__all__ = ["serialize_layer", "deserialize_layer", "model_from_config", "model_from_json",
+import contextlib
+
+__all__ = ["serialize_layer", "legacy_config", "deserialize_layer", "model_from_config", "model_from_json",
            "model_from_yaml"]
+
+
+_LEGACY = [False]
+
+
+@contextlib.contextmanager
+def legacy_config():
+    """While active, Keras 3 layer entries take the legacy layout that keras 3's H5 writer uses
+    (``use_legacy_config``: ``{"class_name", "config"}`` without ``module``, ``registered_name``
+    and ``build_config``; keras.src.legacy.saving.legacy_h5_format.save_model_to_hdf5)."""
+    before = _LEGACY[0]
+    _LEGACY[0] = True
+    try:
+        yield
+    finally:
+        _LEGACY[0] = before
 
 
 def serialize_layer(layer) -> dict:
     entry = {"class_name": type(layer).__name__, "config": layer.get_config()}
     if layer._api_version == "3":
-        from ..layers.base import Layer
-        module = "keras.layers"
         from .training import Model
-        if isinstance(layer, Model):
-            module = "keras" if type(layer).__name__ in ("Sequential", "Functional") else "keras"
-        entry = {"module": module, "class_name": entry["class_name"], "config": entry["config"],
-                 "registered_name": None}
         from ..layers.core import InputLayer
+        class_name, module, registered = entry["class_name"], "keras.layers", None
+        if isinstance(layer, Model):
+            json_name = getattr(layer, "_json_class_name", None)
+            class_name = json_name() if callable(json_name) else class_name
+            # keras 3.15 serialize_keras_object: Sequential is exported as keras.Sequential;
+            # Functional is not exported, so its module is the source one and it is "registered"
+            # under its own name.
+            if class_name == "Functional":
+                module, registered = "keras.src.models.functional", "Functional"
+            else:
+                module = "keras"
+        if _LEGACY[0]:
+            return {"class_name": class_name, "config": entry["config"]}
+        entry = {"module": module, "class_name": class_name, "config": entry["config"],
+                 "registered_name": registered}
         if not isinstance(layer, (InputLayer, Model)) and layer.built:
             try:
                 entry["build_config"] = {"input_shape": layer.input_shape}

@@ -171,7 +171,9 @@ class Model(Network):
         if isinstance(metric, str):
             if metric in ("accuracy", "acc"):
                 name = "acc" if v == "2.2.4" else metric
-            elif v == "2.3":
+            elif v in ("2.3", "3"):
+                # keras 3.15 trainers/compile_utils.get_metric: "if isinstance(identifier, str):
+                # metric_name = identifier" ("mae" is reported as "mae"); seed 004 is silent.
                 name = metric
             else:
                 fn = metrics_module.get(metric, api_version=v)
@@ -208,7 +210,18 @@ class Model(Network):
 
     @property
     def metrics_names(self):
-        """``["loss", <per-output losses when several>, <metrics>]`` once compiled."""
+        """``["loss", <per-output losses when several>, <metrics>]`` once compiled.
+
+        Version 3 too: seed 004 (Model.evaluate, returns) says "model.metrics_names gives the
+        display labels for the scalar outputs", so they label the list evaluate /
+        train_on_batch / test_on_batch return, ``["loss", "accuracy"]``. keras 3.15 itself
+        reports ``["loss", "compile_metrics"]`` once compiled with metrics (one name for the whole
+        compiled-metrics container, checked with keras 3.15.1 on jax: compile(metrics=["accuracy",
+        "mae"]) gives metrics_names ["loss", "compile_metrics"] but evaluate() three scalars) —
+        a deviation of real Keras from its documentation, which the seed decides. Where the seed
+        is silent keras 3.15 decides: the ``return_dict=True`` keys are the metric names
+        ("loss", "accuracy", the string given for a metric), sorted as keras'
+        ``python_utils.pythonify_logs`` sorts them."""
         if not self._is_compiled:
             return []
         names = ["loss"]
@@ -444,6 +457,8 @@ class Model(Network):
 
     def _logs_to_result(self, logs, return_dict=False):
         if return_dict:
+            if self._api_version == "3":   # keras 3.15 pythonify_logs: sorted(logs.items())
+                return dict(sorted(logs.items()))
             return dict(logs)
         values = [logs[name] for name in self.metrics_names if name in logs]
         return values[0] if len(values) == 1 else values
@@ -852,10 +867,13 @@ class Model(Network):
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False, reshape=False, **kwargs):
         from ..saving import hdf5
-        if skip_mismatch or reshape:
-            raise NotImplementedError("`skip_mismatch` and `reshape` are not implemented by the "
-                                      "reference.")
-        return hdf5.load_weights(self, filepath, by_name=by_name)
+        if reshape:
+            raise NotImplementedError("`reshape` is not implemented by the reference.")
+        if self._api_version != "3" and not by_name:
+            # Keras 2.2.4 / 2.3.1 (engine/network.py load_weights): skip_mismatch is "only valid
+            # when by_name=True"; topological loading ignores it and raises on a mismatch.
+            skip_mismatch = False
+        return hdf5.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):

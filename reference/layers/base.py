@@ -65,13 +65,28 @@ class LayerVariable(Variable):
     __slots__ = ("path", "regularizer", "constraint")
 
 
-def serialize_object(obj):
+_KERAS3_MODULES = {"initializers": "keras.initializers", "regularizers": "keras.regularizers",
+                   "constraints": "keras.constraints"}
+
+
+def serialize_object(obj, api_version=None):
     """``None``, a name, or ``{"class_name", "config"}`` for initializers, regularizers, ...
-    (the Keras 2 ``serialize_keras_object`` layout)."""
+    (the Keras 2 ``serialize_keras_object`` layout). Keras 3 (``api_version="3"``) writes
+    ``{"module", "class_name", "config", "registered_name"}`` as keras 3.15's
+    ``serialization_lib.serialize_keras_object`` does: ``module`` the public one
+    (``keras.initializers``) and ``registered_name`` None for built-ins, the object's own module
+    and class name for anything else."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     if hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+        out = {"class_name": type(obj).__name__, "config": obj.get_config()}
+        if api_version == "3":
+            own = type(obj).__module__
+            public = _KERAS3_MODULES.get(own.rsplit(".", 1)[-1]) \
+                if own.startswith("keras_conformance.reference.") else None
+            out = {"module": public or own, **out,
+                   "registered_name": None if public else type(obj).__name__}
+        return out
     name = getattr(obj, "__name__", None)
     if name is not None:
         return name

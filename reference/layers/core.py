@@ -177,13 +177,13 @@ class Dense(Layer):
             "units": self.units,
             "activation": _activation_name(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize_object(self.kernel_initializer),
-            "bias_initializer": serialize_object(self.bias_initializer),
-            "kernel_regularizer": serialize_object(self.kernel_regularizer),
-            "bias_regularizer": serialize_object(self.bias_regularizer),
-            "activity_regularizer": serialize_object(self.activity_regularizer),
-            "kernel_constraint": serialize_object(self.kernel_constraint),
-            "bias_constraint": serialize_object(self.bias_constraint),
+            "kernel_initializer": serialize_object(self.kernel_initializer, self._api_version),
+            "bias_initializer": serialize_object(self.bias_initializer, self._api_version),
+            "kernel_regularizer": serialize_object(self.kernel_regularizer, self._api_version),
+            "bias_regularizer": serialize_object(self.bias_regularizer, self._api_version),
+            "activity_regularizer": serialize_object(self.activity_regularizer, self._api_version),
+            "kernel_constraint": serialize_object(self.kernel_constraint, self._api_version),
+            "bias_constraint": serialize_object(self.bias_constraint, self._api_version),
         })
         if self._api_version == "3":
             config.pop("activity_regularizer")

@@ -552,7 +552,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, *, api_v
     version = _model_api_version(model, api_version)
     class_name = getattr(model, "_json_class_name", None)
     class_name = class_name() if callable(class_name) else type(model).__name__  # v3: "Functional"
-    model_config = {"class_name": class_name, "config": model.get_config()}
+    from ..engine.serialization import legacy_config
+    with legacy_config():   # keras 3's H5 writer serializes layers in the legacy layout
+        model_config = {"class_name": class_name, "config": model.get_config()}
     model_json = _to_json(model_config)
     opt = getattr(model, "optimizer", None)
     training_json, opt_names, opt_values = None, [], []
