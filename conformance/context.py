@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-CATEGORIES = ("capabilities", "signatures", "shapes", "errors", "numerics", "roundtrips")
+CATEGORIES = ("capabilities", "signatures", "shapes", "errors", "numerics", "roundtrips", "safety")
 
 
 class NotImplementedByAdapter(AssertionError):
@@ -42,6 +42,12 @@ class CheckRecord:
         self.case = case
         self.reproducer: str = ""
         self.notes: list[str] = []
+        self.exercised: dict[str, set[str]] = {}    # documented item -> parameters this check passed
+
+    def exercise(self, item: str, *params: str) -> None:
+        """Record that the check called the documented ``item`` naming ``params`` (the coverage table
+        keeps only names the spec documents for that item, so extras such as ``input_shape`` are harmless)."""
+        self.exercised.setdefault(item, set()).update(params)
 
 
 def one_line(exc: BaseException, limit: int = 240) -> str:

@@ -5,7 +5,8 @@ conformance checks are collected: it imports only pytest and the standard librar
 resolves the adapter only when the run targets the conformance package (or a check module is collected).
 
 Options: ``--adapter NAME`` (default ``reference``; a built-in name, ``package.module:factory`` or an entry
-point), ``--api-version 2.2.4|2.3|3`` (default: the adapter's claimed version), ``--report-json PATH``.
+point), ``--api-version 2.2.4|2.3|3`` (default: the adapter's claimed version), ``--report-json PATH``,
+``--report-html PATH``.
 """
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def pytest_addoption(parser):
                          "(default: the version the adapter claims)")
     group.addoption("--report-json", default=None, metavar="PATH",
                     help="write the conformance report (per check, per item, per category) as JSON")
+    group.addoption("--report-html", default=None, metavar="PATH",
+                    help="write the conformance report as one self-contained HTML page (items x "
+                         "categories, failures with their reproducers, coverage table)")
 
 
 class _Session:
@@ -233,6 +237,12 @@ def _classify(item, call, report):
     return "crashed", f"{type(exc).__name__} during {call.when}: {msg}"
 
 
+def pytest_runtest_setup(item):
+    if _case(item) is not None:
+        from . import tolerances
+        tolerances.begin_check()
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -253,8 +263,18 @@ def pytest_runtest_makereport(item, call):
         "id": item.name, "nodeid": item.nodeid, "category": case.category, "item": case.item,
         "outcome": kind, "message": message.strip(), "reproducer": reproducer,
         "duration": round(float(getattr(report, "duration", 0.0)), 4), "phase": call.when,
+        # added fields (schema 1 stays readable): the documented parameters the check's calls named,
+        # and the tolerance entries it looked up
+        "exercises": {k: sorted(v) for k, v in sorted(getattr(record, "exercised", {}).items())},
+        "tolerances": _tolerances_used(),
     }
     report.user_properties = list(report.user_properties) + [(_PROP, data)]
+
+
+def _tolerances_used() -> list[str]:
+    import sys
+    mod = sys.modules.get(__package__ + ".tolerances")
+    return mod.used_in_check() if mod is not None else []
 
 
 def pytest_runtest_logreport(report):
@@ -287,13 +307,19 @@ def _header(state) -> dict:
         proof = a.device_proof()
     except Exception as exc:  # noqa: BLE001
         proof = f"(device_proof failed: {exc})"
-    used = tolerances.table(used_only=True)
+    # the entries the checks say they looked up (on an xdist controller the workers' checks did)
+    keys = set(tolerances.key(*k) for k in tolerances._USED)
+    if state.report is not None:
+        for r in state.report.checks.values():
+            keys.update(r.get("tolerances") or ())
+    used = tolerances.table(keys=keys)
     return {
         "adapter": {"name": ctx.adapter_name, "version_string": version_string, "device": ctx.device,
                     "device_proof": proof},
         "api_version": ctx.api_version,
         "spec_items": len(ctx.spec),
-        "tolerances": used or tolerances.table(device=ctx.device),
+        "tolerances": used,
+        "tolerances_table": tolerances.table(device=ctx.device),
         "duration_s": round(time.time() - state.started, 2),
     }
 
@@ -331,10 +357,17 @@ def pytest_sessionfinish(session, exitstatus):
     state.header = _header(state)
     state.stale = _stale(state)
     path = session.config.getoption("--report-json")
-    if path:
+    html_path = session.config.getoption("--report-html")
+    if path or html_path:
+        from .report import coverage
         data = state.report.to_json(header=state.header, stale=state.stale, exitstatus=exitstatus,
                                     order=CATEGORIES)
-        state.report.write_json(path, data)
+        data["coverage"] = coverage(state.ctx.spec, state.report)
+        if path:
+            state.report.write_json(path, data)
+        if html_path:
+            from .report_html import write_report
+            write_report(html_path, data)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -345,6 +378,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section("keras-conformance")
     for line in state.report.summary_lines(header=state.header, stale=state.stale, order=CATEGORIES):
         terminalreporter.line(line)
-    path = config.getoption("--report-json")
-    if path:
-        terminalreporter.line(f"report: {os.path.abspath(path)}")
+    for opt in ("--report-json", "--report-html"):
+        path = config.getoption(opt)
+        if path:
+            terminalreporter.line(f"report: {os.path.abspath(path)}")

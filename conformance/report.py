@@ -8,9 +8,16 @@ reports read it):
  "tolerances": {"float32/cpu/forward": "rtol=1e-05, atol=1e-06", ...},
  "totals": {outcome: n}, "categories": {category: {"checks": {outcome: n}, "items": {outcome: n}}},
  "items": {item: {"outcome", "categories": {category: outcome}}},
- "checks": [{"id", "nodeid", "category", "item", "outcome", "message", "reproducer", "duration"}],
- "stale_expectations": {check_id: reason}, "exitstatus"}
+ "checks": [{"id", "nodeid", "category", "item", "outcome", "message", "reproducer", "duration",
+             "exercises": {item: [param, ...]}, "tolerances": ["float32/cpu/forward", ...]}],
+ "stale_expectations": {check_id: reason}, "exitstatus",
+ "tolerances_table": {every entry for the run's device},
+ "coverage": {item: {"kind", "params": [documented parameter names], "exercised": [those some check's
+              call named], "categories": [categories with a check of the item], "checks": n}}}
 ```
+Fields are only ever added (readers of an older report keep working): ``exercises``, the per-check
+``tolerances``, ``tolerances_table`` and ``coverage`` came after schema 1 was first written. Since then
+``tolerances`` lists exactly the entries some check looked up (empty when none compared numbers).
 """
 from __future__ import annotations
 
@@ -128,8 +135,8 @@ class Report:
         lines.append(f"documented items: {len(items)} ("
                      + ", ".join(f"{ic[o]} {o}" for o in OUTCOMES if ic[o]) + ")")
         tol = header.get("tolerances") or {}
-        if tol:
-            lines.append("tolerances used: " + "; ".join(f"{k} {v}" for k, v in tol.items()))
+        lines.append("tolerances used: " + ("; ".join(f"{k} {v}" for k, v in tol.items()) if tol else
+                                            "none (no check compared numbers)"))
         bad = [r for r in self.checks.values() if r["outcome"] in FAILING]
         for r in bad:
             msg = (r.get("message") or "").splitlines()
@@ -137,3 +144,27 @@ class Report:
         for cid, reason in stale.items():
             lines.append(f"WARNING stale expectation (matches no collected check): {cid}: {reason}")
         return lines
+
+
+def coverage(spec, report: Report) -> dict[str, dict]:
+    """Which documented items, and which of their documented parameters, the run's checks exercise.
+
+    A parameter counts as exercised when some check's call named it (``CheckRecord.exercise``, recorded
+    per check as ``exercises``), whatever that check's outcome; names a check passes that the spec does
+    not document for the item are ignored. Every documented item of the version is listed, checked or not.
+    """
+    named: dict[str, set[str]] = {}
+    cats: dict[str, set[str]] = {}
+    counts: Counter = Counter()
+    for r in report.checks.values():
+        counts[r["item"]] += 1
+        cats.setdefault(r["item"], set()).add(r["category"])
+        for item, params in (r.get("exercises") or {}).items():
+            named.setdefault(item, set()).update(params)
+    out = {}
+    for item in spec.items():
+        params = [p.name for p in item.params if p.kind not in ("var_positional", "var_keyword")]
+        out[item.name] = {"kind": item.kind, "params": params,
+                          "exercised": [p for p in params if p in named.get(item.name, ())],
+                          "categories": sorted(cats.get(item.name, ())), "checks": counts[item.name]}
+    return out

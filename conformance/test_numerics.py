@@ -73,6 +73,8 @@ def _layer(ctx, item, check, data):
         "got, expected = np.asarray(model.predict(x, verbose=0)), np.asarray(ref.predict(x, verbose=0))",
         "print(np.max(np.abs(got - expected)))"])
     ctx.locate(item.name)
+    check.exercise(item.name, *kwargs)
+    check.exercise("Model.predict", "x", "verbose")
     ctx.seed(seed)
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     ref = oracle.build(ctx.R, ctx.api_version, recipe)
@@ -99,6 +101,7 @@ def _function(ctx, item, check, data):
         "print(got, expected)"])
     fn = ctx.locate(path)
     ref_fn = ctx.locate(path, ctx.R)
+    check.exercise(item.name, "y_true", "y_pred", *c["kwargs"])
     y_true, y_pred = strategies.loss_arrays(item.attr, c["batch"], c["k"], c["seed"])
     got = ctx.k_numpy(fn(y_true, y_pred, **c["kwargs"]))
     expected = ctx.r_numpy(ref_fn(y_true, y_pred, **c["kwargs"]))
@@ -114,6 +117,7 @@ def _activation(ctx, item, check, data):
         f"print(a.to_numpy(K.{item.name}(x)) - R.{item.name}(x).numpy())"])
     fn = ctx.locate(item.name)
     ref_fn = ctx.locate(item.name, ctx.R)
+    check.exercise(item.name, "x")
     x = oracle.inputs(shape, seed)
     assert_close(ctx.k_numpy(fn(x)), ctx.r_numpy(ref_fn(x)), kind="forward", device=ctx.device,
                  reproducer=check.reproducer, what=f"{item.name} on shape {shape}")
@@ -141,6 +145,9 @@ def _train_pair(ctx, check, item_name, optimizer, lr, steps, data):
         "    print(model.train_on_batch(x, y), ref.train_on_batch(x, y))",
         "    print([np.max(np.abs(np.asarray(w) - r)) for w, r in zip(model.get_weights(), ref.get_weights())])"])
     ctx.locate(f"optimizers.{optimizer}")
+    check.exercise(f"optimizers.{optimizer}", lr_name)
+    check.exercise("Model.compile", "optimizer", "loss")
+    check.exercise("Model.train_on_batch", "x", "y")
     ctx.seed(seed)
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     ref = oracle.build(ctx.R, ctx.api_version, recipe)

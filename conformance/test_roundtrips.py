@@ -6,15 +6,31 @@ Generated for each documented model method that has a round-trip procedure:
 - ``test_roundtrip[Model.get_config]``: ``from_config`` (``models.Sequential``) + ``set_weights``;
 - ``test_roundtrip[Model.to_json]`` / ``[Model.to_yaml]``: ``models.model_from_json`` / ``model_from_yaml``.
 Predictions before and after are compared (tolerance kind ``roundtrip``).
+
+More round trips, each generated from the spec item that documents it (skipped, with the reason, where
+the run's API version does not document what it needs):
+- ``test_config_roundtrip[Model.get_config]`` / ``[Model.to_json]`` / ``[Model.to_yaml]``: the
+  configuration of the rebuilt model equals the original's (``get_config`` compared as JSON data, the
+  JSON text parsed, the YAML text as text), and so do its predictions on the same weights;
+- ``test_load_weights_by_name[Model.load_weights]``: the seed 002 example: weights saved from
+  ``Dense(2, name="dense_1"), Dense(3, name="dense_2")`` load with ``by_name=True`` into
+  ``Dense(2, name="dense_1"), Dense(10, name="new_dense")``: ``dense_1`` gets the saved weights,
+  ``new_dense`` keeps its own;
+- ``test_resume_training[Model.save]``: fit 1 epoch, ``save``, ``models.load_model``, fit 1 more epoch
+  (``shuffle=False``, Adam, so the optimizer state must survive the file) equals 2 epochs that never
+  stopped, from the same initial weights (tolerance kind ``trajectory``).
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keras_conformance.conformance import oracle, strategies
-from keras_conformance.conformance.context import Case
+from keras_conformance.conformance.context import Case, one_line
 from keras_conformance.conformance.tolerances import assert_close
 
 CONFORMANCE_CATEGORY = "roundtrips"
@@ -27,9 +43,21 @@ PROCEDURES = {
     "to_yaml": ("models.model_from_yaml",),
 }
 _EXAMPLES = 3
+# the documented parameters each procedure passes (coverage table)
+_EXERCISES = {"save": ("filepath",), "save_weights": ("filepath",), "load_weights": ("filepath",)}
 
 
 def conformance_cases(ctx, function_name):
+    if function_name == "test_config_roundtrip":
+        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"), {"procedure": i.attr})
+                for i in ctx.spec.items() if i.kind == "method" and i.owner == "Model"
+                and i.attr in ("get_config", "to_json", "to_yaml")]
+    if function_name == "test_load_weights_by_name":
+        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"))
+                for i in ctx.spec.items() if i.name == "Model.load_weights"]
+    if function_name == "test_resume_training":
+        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "compile", "fit", "save"))
+                for i in ctx.spec.items() if i.name == "Model.save"]
     out = []
     for i in ctx.spec.items():
         if i.kind == "method" and i.owner in ("Model", "Sequential") and i.attr in PROCEDURES:
@@ -85,6 +113,7 @@ def test_roundtrip(conformance, case, conformance_check, data, tmp_path_factory)
     lines = [ctx.preamble(), oracle.code(recipe, ctx.api_version), oracle.inputs_code("x", xshape, seed),
              "before = np.asarray(model.predict(x, verbose=0))"]
     conformance_check.reproducer = "\n".join(lines + [f"# then {item.name} and restore"])
+    conformance_check.exercise(item.name, *_EXERCISES.get(procedure, ()))
     loaded, steps = _restore(ctx, model, procedure, recipe, tmp)
     conformance_check.reproducer = "\n".join(
         lines + steps + ["print(np.max(np.abs(np.asarray(loaded.predict(x, verbose=0)) - before)))"])
@@ -93,3 +122,176 @@ def test_roundtrip(conformance, case, conformance_check, data, tmp_path_factory)
                  what=f"{item.name}: predictions after the round trip")
     assert [np.shape(w) for w in loaded.get_weights()] == [np.shape(w) for w in model.get_weights()], (
         f"{item.name}: weight shapes changed in the round trip")
+
+
+# -- configuration round trips ----------------------------------------------------------------------------
+def _as_data(config):
+    """A config as plain JSON data (tuples -> lists), so equal configs compare equal."""
+    return json.loads(json.dumps(config, default=repr))
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=_EXAMPLES)
+def test_config_roundtrip(conformance, case, conformance_check, data):
+    ctx = conformance
+    item = ctx.spec[case.item]
+    procedure = case.data["procedure"]
+    c = data.draw(strategies.dense_model_case(ctx), label="model case")
+    recipe, batch, seed = c["recipe"], c["batch"], c["seed"]
+    xshape = (batch,) + tuple(recipe["input_shape"])
+    ctx.locate(item.name)
+    if procedure == "get_config":
+        ctx.locate("Model.from_config")
+        conformance_check.exercise("Model.from_config", "config")
+        steps = ["original = model.get_config()",
+                 "loaded = type(model).from_config(original)", "again = loaded.get_config()"]
+    else:
+        fmt = procedure[3:]
+        ctx.locate(f"models.model_from_{fmt}")
+        steps = [f"original = model.{procedure}()", f"loaded = K.models.model_from_{fmt}(original)",
+                 f"again = loaded.{procedure}()"]
+    conformance_check.reproducer = "\n".join(
+        [ctx.preamble(), oracle.code(recipe, ctx.api_version), *steps, "print(original == again)",
+         oracle.inputs_code("x", xshape, seed), "loaded.set_weights(model.get_weights())",
+         "print(np.max(np.abs(np.asarray(loaded.predict(x, verbose=0)) - np.asarray(model.predict(x, verbose=0)))))"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.seed(seed)
+    model = oracle.build(ctx.K, ctx.api_version, recipe)
+    if procedure == "get_config":
+        original = model.get_config()
+        loaded = type(model).from_config(original)
+        got, expected = _as_data(loaded.get_config()), _as_data(original)
+    else:
+        fmt = procedure[3:]
+        original = getattr(model, procedure)()
+        loaded = getattr(ctx.K.models, f"model_from_{fmt}")(original)
+        again = getattr(loaded, procedure)()
+        got, expected = (json.loads(again), json.loads(original)) if fmt == "json" else (again, original)
+    if got != expected:
+        raise AssertionError(f"{item.name}: the configuration changed in the round trip: "
+                             f"{_first_difference(expected, got)}{tail}")
+    x = oracle.inputs(xshape, seed)
+    loaded.set_weights(model.get_weights())
+    assert_close(ctx.k_numpy(oracle.predict(loaded, x)), ctx.k_numpy(oracle.predict(model, x)),
+                 kind="roundtrip", device=ctx.device, reproducer=conformance_check.reproducer,
+                 what=f"{item.name}: predictions of the rebuilt model on the same weights")
+
+
+def _first_difference(expected, got, where="config") -> str:
+    if isinstance(expected, dict) and isinstance(got, dict):
+        for k in list(expected) + [k for k in got if k not in expected]:
+            if k not in got:
+                return f"{where}[{k!r}] is missing after the round trip (was {expected[k]!r})"
+            if k not in expected:
+                return f"{where}[{k!r}] = {got[k]!r} appeared in the round trip"
+            if expected[k] != got[k]:
+                return _first_difference(expected[k], got[k], f"{where}[{k!r}]")
+    if isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
+        for i, (e, g) in enumerate(zip(expected, got)):
+            if e != g:
+                return _first_difference(e, g, f"{where}[{i}]")
+    text_e, text_g = repr(expected), repr(got)
+    return f"{where} was {text_e[:300]}, is now {text_g[:300]}"
+
+
+# -- load_weights(by_name=True), the seed 002 example ------------------------------------------------------
+BY_NAME_SAVED = {"input_shape": (3,), "layers": [("Dense", {"units": 2, "name": "dense_1"}),
+                                                 ("Dense", {"units": 3, "name": "dense_2"})]}
+BY_NAME_TARGET = {"input_shape": (3,), "layers": [("Dense", {"units": 2, "name": "dense_1"}),
+                                                  ("Dense", {"units": 10, "name": "new_dense"})]}
+
+
+def test_load_weights_by_name(conformance, case, conformance_check, tmp_path):
+    ctx = conformance
+    item = ctx.spec[case.item]
+    if not any(p.name == "by_name" for p in item.params):
+        pytest.skip(f"Model.load_weights documents no by_name in API {ctx.api_version}")
+    if "Model.save_weights" not in ctx.spec:
+        pytest.skip(f"Model.save_weights is not documented in API {ctx.api_version}")
+    ctx.locate("Model.save_weights")
+    ctx.locate(item.name)
+    path = str(tmp_path / "my_model_weights.h5")
+    conformance_check.exercise("Model.load_weights", "filepath", "by_name")
+    conformance_check.exercise("Model.save_weights", "filepath")
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(), oracle.code(BY_NAME_SAVED, ctx.api_version, "K", "saved"),
+        f"saved.save_weights({path!r})", oracle.code(BY_NAME_TARGET, ctx.api_version, "K", "model"),
+        "own = model.get_weights()", f"model.load_weights({path!r}, by_name=True)",
+        "print([np.max(np.abs(np.asarray(a) - np.asarray(b))) for a, b in "
+        "zip(model.get_weights(), saved.get_weights()[:2] + own[2:])])"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.seed(1)
+    saved = oracle.build(ctx.K, ctx.api_version, BY_NAME_SAVED)
+    saved.save_weights(path)
+    ctx.seed(2)
+    model = oracle.build(ctx.K, ctx.api_version, BY_NAME_TARGET)
+    own = [ctx.k_numpy(w) for w in model.get_weights()]
+    try:
+        model.load_weights(path, by_name=True)
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"Model.load_weights(by_name=True) raised {one_line(exc)}; seed 002 loads the "
+                             f"layers whose names match and leaves the others{tail}") from None
+    got = [ctx.k_numpy(w) for w in model.get_weights()]
+    expected = [ctx.k_numpy(w) for w in saved.get_weights()][:2] + own[2:]
+    names = ["dense_1 kernel (loaded by name)", "dense_1 bias (loaded by name)",
+             "new_dense kernel (not in the file: unchanged)", "new_dense bias (not in the file: unchanged)"]
+    assert len(got) == len(expected), f"Model.load_weights: {len(got)} weight arrays, expected 4{tail}"
+    for name, g, e in zip(names, got, expected):
+        assert_close(g, e, kind="roundtrip", device=ctx.device, reproducer=conformance_check.reproducer,
+                     what=f"Model.load_weights(by_name=True): {name}")
+
+
+# -- training resumed after a reload ---------------------------------------------------------------------
+_RESUME_SAMPLES, _RESUME_BATCH = 8, 4
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=_EXAMPLES)
+def test_resume_training(conformance, case, conformance_check, data, tmp_path_factory):
+    ctx = conformance
+    for needed in ("models.load_model", "Model.fit", "optimizers.Adam"):
+        if needed not in ctx.spec:
+            pytest.skip(f"{needed} is not documented in API {ctx.api_version}")
+    lr_name = ctx.optimizer_lr_name("Adam")
+    c = data.draw(strategies.dense_model_case(ctx), label="model case")
+    recipe, seed = c["recipe"], c["seed"]
+    units = recipe["layers"][0][1]["units"]
+    xshape, yshape = (_RESUME_SAMPLES,) + tuple(recipe["input_shape"]), (_RESUME_SAMPLES, units)
+    path = str(tmp_path_factory.mktemp("resume") / "model.h5")
+    fit = f"fit(x, y, batch_size={_RESUME_BATCH}, shuffle=False, verbose=0"
+    compile_code = f"compile(optimizer=K.optimizers.Adam({lr_name}=0.01), loss='mean_squared_error')"
+    conformance_check.exercise("Model.fit", "x", "y", "batch_size", "epochs", "shuffle", "verbose")
+    conformance_check.exercise("Model.compile", "optimizer", "loss")
+    conformance_check.exercise("Model.save", "filepath")
+    conformance_check.exercise("models.load_model", "filepath")
+    conformance_check.exercise("optimizers.Adam", lr_name)
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(), oracle.code(recipe, ctx.api_version), "initial = model.get_weights()",
+        oracle.inputs_code("x", xshape, seed), oracle.inputs_code("y", yshape, seed + 1),
+        f"model.{compile_code}", f"model.{fit}, epochs=1)", f"model.save({path!r})",
+        f"resumed = K.models.load_model({path!r})", f"resumed.{fit}, epochs=1)",
+        oracle.code(recipe, ctx.api_version, "K", "straight"), "straight.set_weights(initial)",
+        f"straight.{compile_code}", f"straight.{fit}, epochs=2)",
+        "print([np.max(np.abs(np.asarray(a) - np.asarray(b))) for a, b in "
+        "zip(resumed.get_weights(), straight.get_weights())])"])
+    ctx.seed(seed)
+    model = oracle.build(ctx.K, ctx.api_version, recipe)
+    initial = [ctx.k_numpy(w) for w in model.get_weights()]
+    x, y = oracle.inputs(xshape, seed), oracle.inputs(yshape, seed + 1)
+    kw = {"batch_size": _RESUME_BATCH, "shuffle": False, "verbose": 0}
+    oracle.compile_mse(model, oracle.optimizer(ctx.K, "Adam", lr_name, 0.01))
+    model.fit(x, y, epochs=1, **kw)
+    model.save(path)
+    resumed = ctx.K.models.load_model(path)
+    resumed.fit(x, y, epochs=1, **kw)
+    straight = oracle.build(ctx.K, ctx.api_version, recipe)
+    straight.set_weights(initial)
+    oracle.compile_mse(straight, oracle.optimizer(ctx.K, "Adam", lr_name, 0.01))
+    straight.fit(x, y, epochs=2, **kw)
+    got = [ctx.k_numpy(w) for w in resumed.get_weights()]
+    expected = [ctx.k_numpy(w) for w in straight.get_weights()]
+    assert len(got) == len(expected), f"{len(got)} weight arrays after the reload, {len(expected)} without"
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert_close(g, e, kind="trajectory", device=ctx.device, reproducer=conformance_check.reproducer,
+                     what=f"weight {i} after fit 1 epoch + save + load_model + fit 1 epoch, against fit "
+                          f"2 epochs ({oracle._kwargs_code(recipe['layers'][0][1])})")

@@ -41,6 +41,13 @@ def _strategy(ctx, item):
     return st.tuples(s, strategies.batches, strategies.seeds)
 
 
+def _exercise(ctx, check, item, kwargs):
+    check.exercise(item.name, *kwargs)
+    check.exercise("models.Sequential", "layers")
+    if ctx.api_version == "3":
+        check.exercise("layers.Input", "shape")
+
+
 def _recipe(item, kwargs, input_shape):
     return {"input_shape": input_shape, "layers": [(item.attr, kwargs)]}
 
@@ -59,6 +66,7 @@ def test_output_shape(conformance, case, conformance_check, data):
         f"print(model.layers[-1].compute_output_shape({(None,) + tuple(input_shape)!r}))",
         f"# documented: {item.output_shape}"])
     ctx.locate(item.name)
+    _exercise(ctx, conformance_check, item, kwargs)
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     x = oracle.inputs((batch,) + tuple(input_shape), seed)
     got = tuple(ctx.k_numpy(oracle.predict(model, x)).shape)
@@ -90,6 +98,7 @@ def test_weight_shapes(conformance, case, conformance_check, data):
         "# documented: " + ", ".join(f"{w.name} {w.shape}" + (f" when {w.when}" if w.when else "")
                                      for w in item.weights)])
     ctx.locate(item.name)
+    _exercise(ctx, conformance_check, item, kwargs)
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     full = (None,) + tuple(input_shape)
     expected = [(w.name, tuple(evaluate(w.shape, item, kwargs, full))) for w in item.weights

@@ -58,6 +58,21 @@ _TABLE: dict[tuple[str, str], dict[str, Tolerance]] = {
 _TABLE[("float64", "gpu")] = _TABLE[("float32", "gpu")]
 
 _USED: set[tuple[str, str, str]] = set()
+# the tolerances looked up since the plugin last called begin_check(): recorded per check in the report,
+# so an xdist controller (whose own process compares nothing) can say which ones the workers used
+_CURRENT: set[tuple[str, str, str]] = set()
+
+
+def key(dtype: str, device: str, kind: str) -> str:
+    return f"{dtype}/{device}/{kind}"
+
+
+def begin_check() -> None:
+    _CURRENT.clear()
+
+
+def used_in_check() -> list[str]:
+    return sorted(key(*k) for k in _CURRENT)
 
 
 def tolerance(kind: str, device: str = "cpu", dtype: str = "float32") -> Tolerance:
@@ -66,11 +81,13 @@ def tolerance(kind: str, device: str = "cpu", dtype: str = "float32") -> Toleran
     device = "gpu" if str(device).lower() in ("gpu", "cuda", "tpu") else "cpu"
     dtype = "float64" if str(dtype) == "float64" else "float32"
     _USED.add((dtype, device, kind))
+    _CURRENT.add((dtype, device, kind))
     return _TABLE[(dtype, device)][kind]
 
 
-def table(device: str | None = None, used_only: bool = False) -> dict[str, str]:
-    """``{"float32/cpu/forward": "rtol=1e-05, atol=1e-06", ...}`` for the report."""
+def table(device: str | None = None, used_only: bool = False, keys=None) -> dict[str, str]:
+    """``{"float32/cpu/forward": "rtol=1e-05, atol=1e-06", ...}`` for the report; ``keys`` restricts it
+    to those entries (the ones the report's checks say they used)."""
     out = {}
     for (dtype, dev), kinds in _TABLE.items():
         if device is not None and dev != ("gpu" if device in ("gpu", "cuda", "tpu") else "cpu"):
@@ -78,7 +95,9 @@ def table(device: str | None = None, used_only: bool = False) -> dict[str, str]:
         for kind, tol in kinds.items():
             if used_only and (dtype, dev, kind) not in _USED:
                 continue
-            out[f"{dtype}/{dev}/{kind}"] = str(tol)
+            if keys is not None and key(dtype, dev, kind) not in keys:
+                continue
+            out[key(dtype, dev, kind)] = str(tol)
     return out
 
 

@@ -102,6 +102,18 @@ def get_layer_index_out_of_range(ctx, item):
 TRIGGERS = {f.__name__: f for f in (not_compiled, input_shape_mismatch, sample_count_mismatch, invalid_loss,
                                     invalid_optimizer, get_layer_unknown_name, get_layer_index_out_of_range)}
 
+# the documented parameters each trigger's call names (coverage table)
+_CALL_PARAMS = {"fit": ("x", "y", "epochs", "verbose"), "evaluate": ("x", "y", "verbose"),
+                "predict": ("x", "verbose"), "train_on_batch": ("x", "y"), "test_on_batch": ("x", "y"),
+                "predict_on_batch": ("x",)}
+_TRIGGER_PARAMS = {"invalid_loss": ("optimizer", "loss"), "invalid_optimizer": ("optimizer", "loss"),
+                   "get_layer_unknown_name": ("name",), "get_layer_index_out_of_range": ("index",)}
+
+
+def params(trigger: str, item) -> tuple[str, ...]:
+    return _TRIGGER_PARAMS.get(trigger) or _CALL_PARAMS.get(item.attr, ())
+
+
 NEEDS = {
     "not_compiled": ("construct",),
     "input_shape_mismatch": ("construct", "call"),

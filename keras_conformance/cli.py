@@ -2,10 +2,13 @@
 
     keras-conformance [--adapter reference] [--api-version V] [--report-dir reports] [-- pytest args]
     keras-conformance update-expectations REPORT.json [--expectations FILE]
+    keras-conformance compare reports/*.json -o matrix.html
     python -m keras_conformance ...
 
 Each API version runs in its own pytest process (a Keras backend cannot be switched in-process, and it
-keeps runs isolated) over the installed conformance package, writing ``<report-dir>/<adapter>-<V>.json``.
+keeps runs isolated) over the installed conformance package, writing ``<report-dir>/<adapter>-<V>.json`` and, beside it, the same report as a self-contained HTML page
+``<adapter>-<V>.html``. ``compare`` joins several JSON reports into one HTML compatibility matrix (one
+column per report).
 Without ``--api-version`` the reference is certified for every version in turn, any other adapter for the
 version it claims. Exit status: pytest's (the first non-zero one over several versions); 2 for an unknown
 or unusable adapter or version.
@@ -80,10 +83,13 @@ def run(args, extra) -> int:
     results = []
     for v in versions:
         path = report_dir / f"{_safe(args.adapter)}-{v}.json"
-        if path.exists():
-            path.unlink()
+        html_path = path.with_suffix(".html")
+        for old in (path, html_path):
+            if old.exists():
+                old.unlink()
         cmd = [sys.executable, "-m", "pytest", str(_conformance_dir()), "--adapter", args.adapter,
-               "--api-version", v, "--report-json", str(path), "-p", "no:cacheprovider", *extra]
+               "--api-version", v, "--report-json", str(path), "--report-html", str(html_path),
+               "-p", "no:cacheprovider", *extra]
         print(f"keras-conformance: {args.adapter} against API {v}: {' '.join(cmd[1:])}", flush=True)
         code = subprocess.call(cmd, env=env)
         results.append((v, code, path))
@@ -114,10 +120,34 @@ def update_expectations(argv) -> int:
     return 0
 
 
+def compare(argv) -> int:
+    from keras_conformance.conformance.report_html import write_matrix
+    p = argparse.ArgumentParser(prog="keras-conformance compare",
+                                description="Join several JSON reports into one HTML compatibility matrix "
+                                            "(rows: documented items; one column per report).")
+    p.add_argument("reports", nargs="+", help="JSON reports written by --report-json / keras-conformance")
+    p.add_argument("-o", "--output", default="matrix.html", help="the HTML file to write (default: matrix.html)")
+    a = p.parse_args(argv)
+    unreadable = []
+    for path in a.reports:
+        try:
+            json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            unreadable.append(f"{path}: {exc}")
+    if unreadable:
+        print("keras-conformance compare: cannot read " + "; ".join(unreadable), file=sys.stderr)
+        return 2
+    out = write_matrix(a.output, a.reports)
+    print(f"{out}: {len(a.reports)} runs side by side")
+    return 0
+
+
 def main(argv=None) -> int:
     own, extra = _split(argv)
     if own and own[0] == "update-expectations":
         return update_expectations(own[1:])
+    if own and own[0] == "compare":
+        return compare(own[1:])
     p = argparse.ArgumentParser(
         prog="keras-conformance",
         description="Certify a Keras implementation against the documented Keras API "

@@ -5,7 +5,6 @@ Each run is a subprocess: ``python3 -m pytest <conformance dir> --adapter ... --
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,32 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import keras_conformance.conformance as conformance_pkg
+from _suite import _env, by_id, run_suite
 from keras_conformance.conformance.signatures import compare, defaults_equal
-
-CONFORMANCE_DIR = str(Path(conformance_pkg.__file__).resolve().parent)
-
-
-def _env(extra_path=None):
-    env = dict(os.environ)
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    if extra_path:
-        env["PYTHONPATH"] = os.pathsep.join([str(extra_path), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
-
-
-def run_suite(tmp_path, *args, extra_path=None, timeout=600):
-    report = tmp_path / "report.json"
-    cmd = [sys.executable, "-m", "pytest", CONFORMANCE_DIR, "-q", "-p", "no:cacheprovider",
-           "--report-json", str(report), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(extra_path), cwd=tmp_path,
-                          timeout=timeout)
-    data = json.loads(report.read_text()) if report.exists() else None
-    return proc, data
-
-
-def by_id(data):
-    return {c["id"]: c for c in data["checks"]}
 
 
 # -- the reference conforms -------------------------------------------------------------------------------
@@ -53,10 +28,10 @@ def test_reference_2_3_all_pass(tmp_path):
     for expected in ("test_signature[Model.fit]", "test_capability[Model.compile]",
                      "test_numerics[layers.Dense]", "test_gradient[Model.train_on_batch]",
                      "test_numerics[optimizers.Adam]", "test_roundtrip[Model.save]",
-                     "test_raises[Model.fit-RuntimeError-not_compiled]"):
+                     "test_raises[Model.fit-RuntimeError-not_compiled]", *NEW_CHECKS):
         assert expected in ids, sorted(ids)
     cats = data["categories"]
-    assert {"signatures", "numerics", "errors", "shapes", "roundtrips", "capabilities"} <= set(cats)
+    assert {"signatures", "numerics", "errors", "shapes", "roundtrips", "capabilities", "safety"} <= set(cats)
     assert data["tolerances"], "the report names the tolerances it used"
     assert data["items"]["Model.fit"]["outcome"] == "passed"
     assert "keras-conformance" in proc.stdout and "tolerances used" in proc.stdout
@@ -137,6 +112,11 @@ def test_broken_compile_blocks_dependents_once(tmp_path):
                                           "test_raises[Model.fit-ValueError-sample_count_mismatch]"}
     assert all(c["outcome"] == "skipped" for c in blocked)
     assert checks["test_numerics[layers.Dense]"]["outcome"] == "passed"   # needs no compile
+    # compile's own documented errors cannot be judged on a compile that always raises
+    for cid in ("test_raises[Model.compile-ValueError-invalid_loss]",
+                "test_raises[Model.compile-ValueError-invalid_optimizer]"):
+        assert checks[cid]["outcome"] == "skipped", checks[cid]
+        assert checks[cid]["message"].startswith("blocked by Model.compile"), checks[cid]
     failing = [c["id"] for c in data["checks"] if c["outcome"] in ("failed", "crashed")]
     assert "test_capability[Model.compile]" in failing
 
@@ -173,6 +153,120 @@ def test_cli_unknown_adapter_exit_2():
     assert len(proc.stderr.strip().splitlines()) == 1 and "no_such_adapter" in proc.stderr
 
 
+# -- each safety / round-trip check can fail: a third-party adapter with those behaviours broken -------------
+NEW_CHECKS = ("test_safety[models.load_model-code]", "test_safety[models.load_model-truncated]",
+              "test_safety[models.load_model-not_hdf5]", "test_safety[Model.save-interrupted]",
+              "test_config_roundtrip[Model.get_config]", "test_config_roundtrip[Model.to_json]",
+              "test_config_roundtrip[Model.to_yaml]", "test_load_weights_by_name[Model.load_weights]",
+              "test_resume_training[Model.save]")
+
+MUTANT_ADAPTER = '''
+import codecs, errno, json, marshal, os, types
+import h5py
+from keras_conformance.adapters.reference import ReferenceAdapter
+from keras_conformance.reference.saving.hdf5 import SaveFileError
+
+
+class Mutant(ReferenceAdapter):
+    name = "mutant"
+
+    def load_keras(self):
+        K = super().load_keras()
+        real_load, Base = K.models.load_model, K.models.Sequential
+        real_json, real_yaml = K.models.model_from_json, K.models.model_from_yaml
+
+        def run_carried_code(filepath):          # an unsafe loader: it runs a Lambda's bytecode
+            try:
+                with h5py.File(filepath, "r") as f:
+                    cfg = json.loads(f.attrs["model_config"])
+            except (OSError, KeyError, ValueError):
+                return
+            for layer in cfg["config"]["layers"]:
+                if layer["class_name"] == "Lambda":
+                    raw = codecs.decode(layer["config"]["function"][0].encode("ascii"), "base64")
+                    types.FunctionType(marshal.loads(raw), {"open": open})(0)
+
+        def load_model(filepath, custom_objects=None, compile=True):
+            run_carried_code(filepath)
+            try:
+                model = real_load(filepath, custom_objects=custom_objects, compile=compile)
+            except SaveFileError:                 # an errno string only: not a clear error
+                raise OSError(errno.EIO, os.strerror(errno.EIO)) from None
+            if compile and getattr(model, "optimizer", None) is not None:   # optimizer state dropped
+                opt = model.optimizer
+                model.compile(optimizer=type(opt).from_config(opt.get_config()), loss=model.loss)
+            return model
+
+        class Sequential(Base):
+            def save(self, filepath, *args, **kwargs):
+                open(filepath, "wb").close()      # not atomic: empties the target first
+                return Base.save(self, filepath, *args, **kwargs)
+
+            def load_weights(self, filepath, by_name=False, **kwargs):
+                if by_name:
+                    return None                   # by_name=True silently loads nothing
+                return Base.load_weights(self, filepath, **kwargs)
+
+            @classmethod
+            def from_config(cls, config, custom_objects=None):
+                config = {k: v for k, v in config.items() if k != "name"}   # the model's name is lost
+                return Base.from_config(config)
+
+        models = types.SimpleNamespace(**{n: getattr(K.models, n) for n in dir(K.models) if not n.startswith("_")})
+        models.Sequential, models.load_model = Sequential, load_model
+        models.model_from_json = lambda text, custom_objects=None: Sequential.from_config(real_json(text).get_config())
+        models.model_from_yaml = lambda text, custom_objects=None: Sequential.from_config(real_yaml(text).get_config())
+        ns = types.SimpleNamespace(**{n: getattr(K, n) for n in dir(K) if not n.startswith("__")})
+        ns.models = models
+        return ns
+
+
+def factory():
+    return Mutant()
+'''
+
+
+def test_safety_and_roundtrip_checks_catch_a_broken_implementation(tmp_path):
+    pkg = tmp_path / "thirdparty"
+    pkg.mkdir()
+    (pkg / "mutant_adapter.py").write_text(MUTANT_ADAPTER)
+    proc, data = run_suite(tmp_path, "--adapter", "mutant_adapter:factory", "--api-version", "2.3", "-k",
+                           "test_safety or test_config_roundtrip or test_load_weights_by_name or test_resume",
+                           extra_path=pkg)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    checks = by_id(data)
+    expected = {
+        "test_safety[models.load_model-code]": "ran the code the file carries",
+        "test_safety[models.load_model-truncated]": "[Errno 5] Input/output error: not a clear error",
+        "test_safety[models.load_model-not_hdf5]": "[Errno 5] Input/output error: not a clear error",
+        "test_safety[Model.save-interrupted]": "an interrupted Model.save destroyed the existing file",
+        "test_config_roundtrip[Model.get_config]": "config['name']",
+        "test_config_roundtrip[Model.to_json]": "the configuration changed in the round trip",
+        "test_config_roundtrip[Model.to_yaml]": "the configuration changed in the round trip",
+        "test_load_weights_by_name[Model.load_weights]": "dense_1 kernel (loaded by name)",
+        "test_resume_training[Model.save]": "after fit 1 epoch + save + load_model + fit 1 epoch",
+    }
+    assert set(expected) == set(NEW_CHECKS)
+    for cid, fragment in expected.items():
+        c = checks[cid]
+        assert c["outcome"] == "failed", (cid, c["outcome"], c["message"][:1500])
+        assert fragment in c["message"], (cid, c["message"][:1500])
+        assert c["reproducer"].startswith("import numpy as np"), (cid, c["reproducer"])
+    assert proc.returncode == 1
+
+
+def test_tolerances_used_collected_from_xdist_workers(tmp_path):
+    proc, data = run_suite(tmp_path, "--adapter", "reference", "--api-version", "2.3", "-n", "2",
+                           "-k", "test_numerics or test_signature")
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    per_check = set().union(*(c["tolerances"] for c in data["checks"]))
+    assert per_check and set(data["tolerances"]) == per_check, (data["tolerances"], per_check)
+    assert "float32/cpu/roundtrip" not in data["tolerances"]      # no round trip ran
+    proc, data = run_suite(tmp_path, "--adapter", "reference", "--api-version", "2.3", "-n", "2",
+                           "-k", "test_signature")
+    assert data["tolerances"] == {} and "tolerances used: none" in proc.stdout
+
+
 def test_cli_writes_report(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "keras_conformance", "--api-version", "3", "--report-dir",
                            str(tmp_path / "reports"), "--", "-k", "test_signature"],
@@ -180,6 +274,7 @@ def test_cli_writes_report(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads((tmp_path / "reports" / "reference-3.json").read_text())
     assert data["api_version"] == "3" and data["totals"].get("passed", 0) > 0
+    assert "<!DOCTYPE html>" in (tmp_path / "reports" / "reference-3.html").read_text()
     assert "keras-conformance summary" in proc.stdout
 
 
