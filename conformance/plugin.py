@@ -6,7 +6,7 @@ resolves the adapter only when the run targets the conformance package (or a che
 
 Options: ``--adapter NAME`` (default ``reference``; a built-in name, ``package.module:factory`` or an entry
 point), ``--api-version 2.2.4|2.3|3`` (default: the adapter's claimed version), ``--report-json PATH``,
-``--report-html PATH``.
+``--report-html PATH``, ``--no-expectations`` (report known deviations as failures).
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def pytest_addoption(parser):
                          "(default: the version the adapter claims)")
     group.addoption("--report-json", default=None, metavar="PATH",
                     help="write the conformance report (per check, per item, per category) as JSON")
+    group.addoption("--no-expectations", action="store_true", default=False,
+                    help="ignore the adapter's expectations file: every known deviation is reported "
+                         "as the failure it is")
     group.addoption("--report-html", default=None, metavar="PATH",
                     help="write the conformance report as one self-contained HTML page (items x "
                          "categories, failures with their reproducers, coverage table)")
@@ -61,7 +64,8 @@ class _Session:
             from .context import Conformance
             opt = self.config.getoption
             try:
-                self.ctx = Conformance(opt("--adapter"), opt("--api-version"))
+                self.ctx = Conformance(opt("--adapter"), opt("--api-version"),
+                                       use_expectations=not opt("--no-expectations"))
             except AdapterUnavailable as exc:
                 self.error = exc.message
             except ValueError as exc:  # spec.SpecError, unknown version
