@@ -1,0 +1,51 @@
+"""Running the conformance suite in a subprocess and reading its JSON report (shared by the suite's own
+tests: test_conformance_plugin.py, test_mutants.py).
+
+Each run is a subprocess: ``python3 -m pytest <target> --adapter ... --report-json ...``, where the target
+is the conformance package (default) or one of its check modules.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras_conformance.conformance as conformance_pkg
+
+CONFORMANCE_DIR = str(Path(conformance_pkg.__file__).resolve().parent)
+
+
+def _env(extra_path=None):
+    env = dict(os.environ)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    if extra_path:
+        env["PYTHONPATH"] = os.pathsep.join([str(extra_path), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def run_suite(tmp_path, *args, extra_path=None, timeout=600, target=CONFORMANCE_DIR):
+    """Run the suite (or one check module, ``target``) in a subprocess; (CompletedProcess, report or None)."""
+    report = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "pytest", str(target), "-q", "-p", "no:cacheprovider",
+           "--report-json", str(report), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(extra_path), cwd=tmp_path,
+                          timeout=timeout)
+    data = json.loads(report.read_text()) if report.exists() else None
+    return proc, data
+
+
+def by_id(data):
+    return {c["id"]: c for c in data["checks"]}
+
+
+# -- as a pytest plugin of the subprocess (``-p _suite``) ---------------------------------------------------
+# A hypothesis profile without the shrink phase: a check that fails still fails on the first failing
+# example; only the minimisation of that example (seconds per failing check) is skipped. For runs that only
+# need to know *whether* checks fail (the mutants), not the smallest reproducer.
+from hypothesis import Phase, settings  # noqa: E402
+
+NO_SHRINK_PROFILE = "keras-conformance-no-shrink"
+settings.register_profile(NO_SHRINK_PROFILE, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+NO_SHRINK = ("-p", "_suite", "--hypothesis-profile", NO_SHRINK_PROFILE)

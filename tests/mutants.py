@@ -1,0 +1,573 @@
+"""Mutant implementations: the NumPy reference with ONE documented behaviour broken.
+
+The conformance suite has teeth only if it catches each of these (ARCHITECTURE.md, "How we know the suite
+has teeth"); tests/test_mutants.py runs the suite on every mutant and fails on a survivor.
+
+Each mutant is a module-level factory, so it runs like any third-party adapter, with tests/ on PYTHONPATH:
+
+    PYTHONPATH=tests python3 -m pytest conformance --adapter mutants:sgd_half_step --api-version 2.3
+
+How a mutant is made (never by patching the reference itself: the suite's numerics oracle is the pristine
+``reference.keras(v)`` in the same process, and a global patch would break the oracle too):
+``MutantAdapter.load_keras()`` takes ``reference.keras(active_version)``, makes a shallow copy of the
+top-level namespace (a new ``types.ModuleType``) and of each sub-module it changes, and replaces one thing
+in the copy: a subclass of the per-version class (``K.layers.Dense``, ``K.models.Sequential``,
+``K.optimizers.SGD``) overriding one method, or a wrapper around one function. Overridden methods keep the
+documented signature (``_same_signature``) unless the signature is what the mutant breaks.
+
+``MUTANTS = {name: (category, api versions, description, factory)}``; the category is the conformance
+check module (``CONFORMANCE_CATEGORY``) that must catch it.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import types
+
+import numpy as np
+
+from keras_conformance.adapters.reference import ReferenceAdapter
+from keras_conformance.reference.autodiff import ops
+
+ALL = ("2.2.4", "2.3", "3")
+KERAS2 = ("2.2.4", "2.3")
+
+#: name -> (category, versions, description, factory)
+MUTANTS: dict[str, tuple[str, tuple[str, ...], str, object]] = {}
+
+
+# --------------------------------------------------------------------------------------------------
+# The adapter and the copy-on-write namespace
+# --------------------------------------------------------------------------------------------------
+class Namespace:
+    """A shallow copy of a reference namespace; ``K.set("layers.Dense", cls)`` copies the sub-module it
+    touches (once) and replaces one attribute there. ``K.pristine`` is the untouched reference."""
+
+    def __init__(self, pristine: types.ModuleType):
+        self.pristine = pristine
+        self.module = _copy_module(pristine)
+        self._copied: set[str] = set()
+
+    def get(self, dotted: str):
+        obj = self.module
+        for part in dotted.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def set(self, dotted: str, value) -> None:
+        sub, _, attr = dotted.rpartition(".")
+        if sub not in self._copied:
+            setattr(self.module, sub, _copy_module(getattr(self.pristine, sub)))
+            self._copied.add(sub)
+        setattr(getattr(self.module, sub), attr, value)
+        if sub == "models" and attr in ("Model", "Sequential"):
+            setattr(self.module, attr, value)        # the top-level aliases keras.Model / keras.Sequential
+
+
+def _copy_module(module: types.ModuleType) -> types.ModuleType:
+    copy = types.ModuleType(module.__name__, module.__doc__)
+    vars(copy).update(vars(module))
+    return copy
+
+
+class MutantAdapter(ReferenceAdapter):
+    """The reference adapter with one thing replaced in a copy of its namespace."""
+
+    def __init__(self, name: str, mutate):
+        self.name = f"mutants:{name}"
+        self.mutant = name
+        self._mutate = mutate
+
+    def load_keras(self):
+        K = Namespace(super().load_keras())
+        self._mutate(K, self.active_version)
+        return K.module
+
+    @property
+    def version_string(self) -> str:
+        return f"mutant {self.mutant!r} of the reference (API {self.active_version})"
+
+
+def mutant(category: str, versions: tuple[str, ...], description: str):
+    """Register ``mutate(K, version)`` under its name; the module attribute becomes the adapter factory."""
+    def register(mutate):
+        name = mutate.__name__
+
+        def factory():
+            return MutantAdapter(name, mutate)
+        factory.__name__ = factory.__qualname__ = name
+        factory.__doc__ = description
+        MUTANTS[name] = (category, tuple(versions), description, factory)
+        return factory
+    return register
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers for honest overrides
+# --------------------------------------------------------------------------------------------------
+def _same_signature(base_method):
+    """Give an override the documented signature of the method it overrides."""
+    def decorate(fn):
+        fn.__signature__ = inspect.signature(base_method)
+        return fn
+    return decorate
+
+
+def _call_by_name(method, self, sig: inspect.Signature, bound: inspect.BoundArguments):
+    args, kwargs = [], {}
+    for name, value in bound.arguments.items():
+        kind = sig.parameters[name].kind
+        if name == "self":
+            continue
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            args.extend(value)
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            kwargs.update(value)
+        else:
+            kwargs[name] = value
+    return method(self, *args, **kwargs)
+
+
+def _with_default(base_method, param: str, value):
+    """``base_method`` whose ``param`` defaults to ``value`` (in its signature and in what it does)."""
+    sig = inspect.signature(base_method)
+    new_sig = sig.replace(parameters=[p.replace(default=value) if p.name == param else p
+                                      for p in sig.parameters.values()])
+
+    def method(self, *args, **kwargs):
+        bound = new_sig.bind(self, *args, **kwargs)
+        bound.arguments.setdefault(param, value)
+        return _call_by_name(base_method, self, new_sig, bound)
+    method.__signature__ = new_sig
+    method.__name__ = method.__qualname__ = base_method.__name__
+    return method
+
+
+def _without_param(base_method, param: str):
+    """``base_method`` without the documented parameter ``param`` (passing it is a TypeError)."""
+    sig = inspect.signature(base_method)
+    new_sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != param])
+
+    def method(self, *args, **kwargs):
+        if param in kwargs:
+            raise TypeError(f"{base_method.__name__}() got an unexpected keyword argument {param!r}")
+        bound = new_sig.bind(self, *args, **kwargs)
+        return _call_by_name(base_method, self, new_sig, bound)
+    method.__signature__ = new_sig
+    method.__name__ = method.__qualname__ = base_method.__name__
+    return method
+
+
+def _lr_name(version: str) -> str:
+    return "lr" if version == "2.2.4" else "learning_rate"
+
+
+# --------------------------------------------------------------------------------------------------
+# capabilities: a probe (construct -> call -> compile -> fit -> save) fails
+# --------------------------------------------------------------------------------------------------
+@mutant("capabilities", ALL, "Model.compile raises TypeError whatever it is given")
+def compile_raises(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.compile)
+        def compile(self, *args, **kwargs):
+            raise TypeError("compile() is broken in this build")
+    K.set("models.Sequential", Sequential)
+
+
+@mutant("capabilities", ALL, "Model.save raises OSError: nothing can be saved")
+def save_raises(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.save)
+        def save(self, filepath, *args, **kwargs):
+            raise OSError(f"cannot write {filepath}: saving is broken in this build")
+    K.set("models.Sequential", Sequential)
+
+
+# --------------------------------------------------------------------------------------------------
+# signatures: a documented default, or a documented parameter, differs
+# --------------------------------------------------------------------------------------------------
+@mutant("signatures", ALL, "Model.fit's `epochs` defaults to 2 (documented 1), and fit trains 2 epochs")
+def fit_epochs_default_2(K, v):
+    Base = K.get("models.Sequential")
+    K.set("models.Sequential", type("Sequential", (Base,), {"fit": _with_default(Base.fit, "epochs", 2)}))
+
+
+@mutant("signatures", ALL, "Model.compile has no `loss_weights` parameter")
+def compile_without_loss_weights(K, v):
+    Base = K.get("models.Sequential")
+    K.set("models.Sequential",
+          type("Sequential", (Base,), {"compile": _without_param(Base.compile, "loss_weights")}))
+
+
+@mutant("signatures", ALL, "optimizers.SGD's learning rate (`lr` in 2.2.4) defaults to 0.1, documented 0.01")
+def sgd_lr_default_01(K, v):
+    Base = K.get("optimizers.SGD")
+    lr = _lr_name(v)
+    sig = Base.__signature__
+    new_sig = sig.replace(parameters=[p.replace(default=0.1) if p.name == lr else p
+                                      for p in sig.parameters.values()])
+
+    class SGD(Base):
+        __signature__ = new_sig
+
+        def __init__(self, *args, **kwargs):
+            if lr not in new_sig.bind(*args, **kwargs).arguments:
+                kwargs[lr] = 0.1
+            super().__init__(*args, **kwargs)
+    K.set("optimizers.SGD", SGD)
+
+
+@mutant("signatures", ALL, "layers.Dense has no `use_bias` parameter (it always adds a bias)")
+def dense_without_use_bias(K, v):
+    Base = K.get("layers.Dense")
+    sig = Base.__signature__
+    new_sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "use_bias"])
+
+    class Dense(Base):
+        __signature__ = new_sig
+
+        def __init__(self, *args, **kwargs):
+            if "use_bias" in kwargs:
+                raise TypeError("Dense.__init__() got an unexpected keyword argument 'use_bias'")
+            super().__init__(*args, **kwargs)
+    K.set("layers.Dense", Dense)
+
+
+# --------------------------------------------------------------------------------------------------
+# shapes: an output shape or a weight shape differs from the documented rule
+# --------------------------------------------------------------------------------------------------
+@mutant("capabilities", ALL, "layers.Dense outputs units + 1 columns (compute_output_shape still says units): "
+                             "the predict probe expects (2, 3), fails, and blocks the shape checks")
+def dense_output_extra_column(K, v):
+    Base = K.get("layers.Dense")
+
+    class Dense(Base):
+        def call(self, inputs):
+            out = super().call(inputs)
+            return ops.concatenate([out, out[..., :1]], axis=-1)
+    K.set("layers.Dense", Dense)
+
+
+@mutant("shapes", ALL, "layers.Dense on a 3-D input (batch, t, d) averages over t: output (batch, units), "
+                       "documented (batch, t, units)")
+def dense_3d_input_averages_time(K, v):
+    Base = K.get("layers.Dense")
+
+    class Dense(Base):
+        def call(self, inputs):
+            out = super().call(inputs)
+            return ops.mean(out, axis=1) if out.ndim == 3 else out
+    K.set("layers.Dense", Dense)
+
+
+@mutant("shapes", ALL, "layers.Dense.compute_output_shape drops the batch axis (call is right)")
+def dense_compute_output_shape_drops_batch(K, v):
+    Base = K.get("layers.Dense")
+
+    class Dense(Base):
+        def compute_output_shape(self, input_shape):
+            return tuple(input_shape)[1:-1] + (self.units,)
+    K.set("layers.Dense", Dense)
+
+
+@mutant("shapes", ALL, "layers.Dense keeps its kernel as (units, input_dim), documented (input_dim, units)")
+def dense_kernel_transposed(K, v):
+    Base = K.get("layers.Dense")
+
+    class Dense(Base):
+        def add_weight(self, name=None, shape=None, *args, **kwargs):
+            if name == "kernel":
+                shape = tuple(shape)[::-1]
+            return super().add_weight(name, shape, *args, **kwargs)
+
+        def call(self, inputs):
+            output = ops.matmul(inputs, ops.transpose(self.kernel))
+            if self.use_bias:
+                output = output + self.bias
+            return self.activation(output)
+    K.set("layers.Dense", Dense)
+
+
+# --------------------------------------------------------------------------------------------------
+# errors: a documented misuse raises another exception type, or nothing
+# --------------------------------------------------------------------------------------------------
+@mutant("errors", ALL, "Model.fit before compile raises TypeError (documented RuntimeError in 2.x, "
+                       "ValueError in 3)")
+def fit_not_compiled_type_error(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.fit)
+        def fit(self, *args, **kwargs):
+            if not self._is_compiled:
+                raise TypeError("fit() called on a model that was not compiled")
+            return super().fit(*args, **kwargs)
+    K.set("models.Sequential", Sequential)
+
+
+@mutant("errors", KERAS2, "Model.get_layer(name='nope') returns None instead of raising ValueError")
+def get_layer_unknown_returns_none(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.get_layer)
+        def get_layer(self, name=None, index=None):
+            if index is None and name is not None and name not in [layer.name for layer in self.layers]:
+                return None
+            return super().get_layer(name=name, index=index)
+    K.set("models.Sequential", Sequential)
+
+
+@mutant("errors", ALL, "Model.predict with too many input features silently drops the extra columns")
+def predict_wrong_feature_count_truncates(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.predict)
+        def predict(self, x, *args, **kwargs):
+            width = self.input_shape[-1]
+            if isinstance(x, np.ndarray) and width is not None and x.shape[-1] > width:
+                x = x[..., :width]
+            return super().predict(x, *args, **kwargs)
+    K.set("models.Sequential", Sequential)
+
+
+@mutant("errors", ALL, "Model.compile with an unknown optimizer name silently uses SGD")
+def compile_unknown_optimizer_uses_sgd(K, v):
+    Base = K.get("models.Sequential")
+    known = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam")
+
+    class Sequential(Base):
+        @_same_signature(Base.compile)
+        def compile(self, *args, **kwargs):
+            bound = inspect.signature(Base.compile).bind(self, *args, **kwargs)
+            optimizer = bound.arguments.get("optimizer")
+            if isinstance(optimizer, str) and optimizer.lower() not in known:
+                bound.arguments["optimizer"] = "sgd"
+            return Base.compile(*bound.args, **bound.kwargs)
+    K.set("models.Sequential", Sequential)
+
+
+# --------------------------------------------------------------------------------------------------
+# numerics: a formula differs
+# --------------------------------------------------------------------------------------------------
+@mutant("numerics", ALL, "layers.Dense ignores its bias in the forward pass (the bias never trains)")
+def dense_ignores_bias(K, v):
+    Base = K.get("layers.Dense")
+
+    class Dense(Base):
+        def call(self, inputs):
+            return self.activation(ops.matmul(inputs, self.kernel))
+    K.set("layers.Dense", Dense)
+
+
+@mutant("numerics", ALL, "the relu activation leaks 0.01 * x below zero (activations.relu, "
+                         "Dense(activation='relu'), Activation('relu'))")
+def relu_leaks(K, v):
+    from keras_conformance.reference.autodiff import as_tensor
+    pristine = K.get("activations.relu")
+
+    @functools.wraps(pristine)
+    def relu(x, *args, **kwargs):
+        x = as_tensor(x)
+        return pristine(x, *args, **kwargs) + ops.minimum(x, 0.0) * 0.01
+    relu.__name__ = "relu"
+    K.set("activations.relu", relu)
+
+    def leak(layer):
+        if getattr(layer.activation, "__name__", None) == "relu":
+            layer.activation = relu
+
+    for cls_name in ("Dense", "Activation"):
+        Base = K.get(f"layers.{cls_name}")
+
+        def __init__(self, *args, __base=Base, **kwargs):
+            __base.__init__(self, *args, **kwargs)
+            leak(self)
+        K.set(f"layers.{cls_name}", type(cls_name, (Base,), {"__init__": __init__}))
+
+
+@mutant("numerics", ALL, "losses.mean_squared_error (and mse) computes the mean absolute error")
+def mse_is_mae(K, v):
+    pristine = K.get("losses.mean_squared_error")
+    mae = K.get("losses.mean_absolute_error")
+
+    @functools.wraps(pristine)
+    def mean_squared_error(y_true, y_pred):
+        return mae(y_true, y_pred)
+    K.set("losses.mean_squared_error", mean_squared_error)
+    K.set("losses.mse", mean_squared_error)
+
+
+@mutant("numerics", ALL, "optimizers.SGD steps w - 0.5 * lr * g (documented w - lr * g)")
+def sgd_half_step(K, v):
+    Base = K.get("optimizers.SGD")
+
+    class SGD(Base):
+        def _update(self, g, p, slots, lr, t):
+            return super()._update(g, p, slots, 0.5 * lr, t)
+    K.set("optimizers.SGD", SGD)
+
+
+@mutant("numerics", ALL, "optimizers.Adam without bias correction (lr_t = lr)")
+def adam_no_bias_correction(K, v):
+    Base = K.get("optimizers.Adam")
+
+    class Adam(Base):
+        def _update(self, g, p, slots, lr, t):
+            # undo the correction the core applies: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
+            correction = np.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
+            return super()._update(g, p, slots, lr / correction, t)
+    K.set("optimizers.Adam", Adam)
+
+
+@mutant("numerics", ALL, "losses.categorical_crossentropy does not clip y_pred to [epsilon, 1 - epsilon]")
+def cce_without_clipping(K, v):
+    pristine = K.get("losses.categorical_crossentropy")
+    from keras_conformance.reference.autodiff import as_tensor
+
+    @functools.wraps(pristine)
+    def categorical_crossentropy(y_true, y_pred, from_logits=False, *args, **kwargs):
+        if from_logits or args or any(kwargs.get(k) for k in ("label_smoothing",)) or \
+                kwargs.get("axis", -1) != -1:
+            return pristine(y_true, y_pred, from_logits, *args, **kwargs)
+        y_true, y_pred = as_tensor(y_true), as_tensor(y_pred)
+        p = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+        return -ops.sum(y_true * ops.log(p), axis=-1)
+    K.set("losses.categorical_crossentropy", categorical_crossentropy)
+
+
+@mutant("numerics", ("2.3", "3"), "losses.categorical_crossentropy ignores `label_smoothing`")
+def cce_ignores_label_smoothing(K, v):
+    pristine = K.get("losses.categorical_crossentropy")
+
+    @functools.wraps(pristine)
+    def categorical_crossentropy(y_true, y_pred, *args, **kwargs):
+        bound = inspect.signature(pristine).bind(y_true, y_pred, *args, **kwargs)
+        bound.arguments["label_smoothing"] = 0.0
+        return pristine(*bound.args, **bound.kwargs)
+    K.set("losses.categorical_crossentropy", categorical_crossentropy)
+
+
+@mutant("numerics", ALL, "Model.get_weights / set_weights list each layer's bias before its kernel")
+def weights_bias_before_kernel(K, v):
+    Base = K.get("models.Sequential")
+
+    def swap(arrays, layers):
+        out, i = [], 0
+        for layer in layers:
+            n = len(layer.weights)
+            out += list(arrays[i:i + n])[::-1]
+            i += n
+        return out
+
+    class Sequential(Base):
+        @_same_signature(Base.get_weights)
+        def get_weights(self):
+            return swap(super().get_weights(), self.layers)
+
+        @_same_signature(Base.set_weights)
+        def set_weights(self, weights):
+            return super().set_weights(swap(list(weights), self.layers))
+    K.set("models.Sequential", Sequential)
+
+
+# --------------------------------------------------------------------------------------------------
+# round trips: what is saved and restored is not what was there
+# --------------------------------------------------------------------------------------------------
+@mutant("roundtrips", ALL, "models.load_model re-initialises the last layer's kernel (glorot uniform)")
+def load_model_reinitialises_a_layer(K, v):
+    pristine = K.get("models.load_model")
+
+    @functools.wraps(pristine)
+    def load_model(*args, **kwargs):
+        model = pristine(*args, **kwargs)
+        layer = model.layers[-1]
+        weights = layer.get_weights()
+        fan_in, fan_out = weights[0].shape
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        weights[0] = np.random.default_rng(0).uniform(-limit, limit, weights[0].shape).astype(weights[0].dtype)
+        layer.set_weights(weights)
+        return model
+    K.set("models.load_model", load_model)
+
+
+@mutant("roundtrips", ALL, "Model.load_weights reads the file but does not assign the weights")
+def load_weights_ignored(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.load_weights)
+        def load_weights(self, filepath, *args, **kwargs):
+            if not os.path.exists(filepath):
+                raise OSError(f"no such file: {filepath}")
+            return None
+    K.set("models.Sequential", Sequential)
+
+
+@mutant("roundtrips", ALL, "layers.Dense.get_config leaves out `activation` (from_config makes it linear)")
+def dense_config_drops_activation(K, v):
+    Base = K.get("layers.Dense")
+
+    class Dense(Base):
+        def get_config(self):
+            config = super().get_config()
+            config.pop("activation", None)
+            return config
+    K.set("layers.Dense", Dense)
+
+
+@mutant("roundtrips", ALL, "Model.save never stores the optimizer state (include_optimizer is ignored)")
+def save_drops_optimizer_state(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.save)
+        def save(self, filepath, *args, **kwargs):
+            if "include_optimizer" not in inspect.signature(Base.save).parameters:   # 3: save(**kwargs)
+                return super().save(filepath, *args, include_optimizer=False, **kwargs)
+            bound = inspect.signature(Base.save).bind(self, filepath, *args, **kwargs)
+            bound.arguments["include_optimizer"] = False
+            return Base.save(*bound.args, **bound.kwargs)
+    K.set("models.Sequential", Sequential)
+
+
+# --------------------------------------------------------------------------------------------------
+# safety: loading / saving files
+# --------------------------------------------------------------------------------------------------
+@mutant("safety", ALL, "models.load_model on a corrupt file raises OSError with an empty message")
+def load_model_unclear_error(K, v):
+    pristine = K.get("models.load_model")
+
+    @functools.wraps(pristine)
+    def load_model(*args, **kwargs):
+        try:
+            return pristine(*args, **kwargs)
+        except (ValueError, OSError) as exc:
+            raise OSError() from exc
+    K.set("models.load_model", load_model)
+
+
+@mutant("safety", ALL, "Model.save deletes an existing file before writing the new one (not atomic)")
+def save_deletes_existing_first(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.save)
+        def save(self, filepath, *args, **kwargs):
+            if os.path.exists(filepath):
+                os.remove(filepath)
+            return super().save(filepath, *args, **kwargs)
+    K.set("models.Sequential", Sequential)
+
+
+# --------------------------------------------------------------------------------------------------
+# the control: nothing replaced (not a mutant; tests/test_mutants.py checks that it passes everything)
+# --------------------------------------------------------------------------------------------------
+def unmutated():
+    return MutantAdapter("unmutated", lambda K, v: None)
