@@ -106,3 +106,53 @@ def bind_api_version(fn, api_version):
         parameters=[p for p in sig.parameters.values() if p.name != "api_version"])
     bound.api_version = version
     return bound
+
+
+# --- config dictionaries of the small configurable objects (regularizers, constraints) ------------
+def serialize_object(obj, kind: str, keras3_module: str, api_version):
+    """2.x ``{"class_name", "config"}``; Keras 3 adds ``"module"`` and ``"registered_name"``.
+    A plain function serializes to its name; ``None`` to ``None``."""
+    if obj is None:
+        return None
+    if not hasattr(obj, "get_config"):
+        name = getattr(obj, "__name__", None)
+        if name is None:
+            raise ValueError(f"Cannot serialize {kind} {obj!r}.")
+        return name
+    out = {"class_name": type(obj).__name__, "config": obj.get_config()}
+    if is_keras3(api_version):
+        out = {"module": keras3_module, **out, "registered_name": None}
+    return out
+
+
+def deserialize_object(config, kind: str, table: dict, build, custom_objects, api_version):
+    """An object from a name or ``{"class_name", "config"}``: ``custom_objects`` first, then
+    ``table``, built by ``build(entry, kwargs)``; an unknown name is a ValueError in the words of
+    that Keras version."""
+    if isinstance(config, str):
+        name, kwargs = config, {}
+    elif isinstance(config, dict) and "class_name" in config:
+        name, kwargs = config["class_name"], dict(config.get("config") or {})
+    else:
+        raise ValueError(f"Could not interpret {kind} identifier: {config!r}")
+    if custom_objects and name in custom_objects:
+        obj = custom_objects[name]
+        return obj.from_config(kwargs) if hasattr(obj, "from_config") else obj(**kwargs)
+    entry = table.get(name)
+    if entry is None:
+        if is_keras3(api_version):
+            raise ValueError(f"Could not interpret {kind} identifier: {name}")
+        raise ValueError(f"Unknown {kind}: {name}")
+    return build(entry, kwargs)
+
+
+def get_object(identifier, kind: str, deserialize, api_version):
+    """``None`` -> ``None``; a name or config -> ``deserialize(...)``; a callable -> itself;
+    anything else -> ValueError naming it."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier, api_version=api_version)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")

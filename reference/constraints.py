@@ -140,48 +140,18 @@ def for_version(api_version) -> dict:
 
 
 def serialize(constraint, *, api_version=backend.DEFAULT_API_VERSION):
-    """2.x ``{"class_name", "config"}``; Keras 3 adds ``"module"`` and ``"registered_name"``.
-    A plain function serializes to its name; ``None`` to ``None``."""
-    if constraint is None:
-        return None
-    if not hasattr(constraint, "get_config"):
-        name = getattr(constraint, "__name__", None)
-        if name is None:
-            raise ValueError(f"Cannot serialize constraint {constraint!r}.")
-        return name
-    out = {"class_name": type(constraint).__name__, "config": constraint.get_config()}
-    if backend.is_keras3(api_version):
-        out = {"module": "keras.constraints", **out, "registered_name": None}
-    return out
+    """2.x ``{"class_name", "config"}``; Keras 3 adds ``"module"`` and ``"registered_name"``."""
+    return backend.serialize_object(constraint, "constraint", "keras.constraints", api_version)
 
 
 def deserialize(config, custom_objects=None, *, api_version=backend.DEFAULT_API_VERSION):
     """A constraint from ``{"class_name", "config"}`` or a name; unknown -> ValueError naming it."""
     v = backend.normalize_version(api_version)
-    if isinstance(config, str):
-        name, kwargs = config, {}
-    elif isinstance(config, dict) and "class_name" in config:
-        name, kwargs = config["class_name"], dict(config.get("config") or {})
-    else:
-        raise ValueError(f"Could not interpret constraint identifier: {config!r}")
-    if custom_objects and name in custom_objects:
-        obj = custom_objects[name]
-        return obj.from_config(kwargs) if hasattr(obj, "from_config") else obj(**kwargs)
-    cls = _BY_VERSION[v].get(name)
-    if cls is None:
-        if v == "3":
-            raise ValueError(f"Could not interpret constraint identifier: {name}")
-        raise ValueError(f"Unknown constraint: {name}")
-    return cls.from_config(kwargs)
+    return backend.deserialize_object(config, "constraint", _BY_VERSION[v],
+                                      lambda cls, kwargs: cls.from_config(kwargs), custom_objects, v)
 
 
 def get(identifier, *, api_version=backend.DEFAULT_API_VERSION):
     """``None`` -> ``None``; a name or ``{"class_name", "config"}`` -> a new constraint; a callable
     -> itself; anything else -> ValueError naming it."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier, api_version=api_version)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return backend.get_object(identifier, "constraint", deserialize, api_version)

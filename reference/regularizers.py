@@ -213,49 +213,19 @@ def for_version(api_version) -> dict:
 
 
 def serialize(regularizer, *, api_version=backend.DEFAULT_API_VERSION):
-    """2.x ``{"class_name", "config"}``; Keras 3 adds ``"module"`` and ``"registered_name"``.
-    A plain function serializes to its name; ``None`` to ``None``."""
-    if regularizer is None:
-        return None
-    if not hasattr(regularizer, "get_config"):
-        name = getattr(regularizer, "__name__", None)
-        if name is None:
-            raise ValueError(f"Cannot serialize regularizer {regularizer!r}.")
-        return name
-    out = {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-    if backend.is_keras3(api_version):
-        out = {"module": "keras.regularizers", **out, "registered_name": None}
-    return out
+    """2.x ``{"class_name", "config"}``; Keras 3 adds ``"module"`` and ``"registered_name"``."""
+    return backend.serialize_object(regularizer, "regularizer", "keras.regularizers", api_version)
 
 
 def deserialize(config, custom_objects=None, *, api_version=backend.DEFAULT_API_VERSION):
     """A regularizer from ``{"class_name", "config"}`` or a name; unknown -> ValueError naming it."""
     v = backend.normalize_version(api_version)
-    if isinstance(config, str):
-        name, kwargs = config, {}
-    elif isinstance(config, dict) and "class_name" in config:
-        name, kwargs = config["class_name"], dict(config.get("config") or {})
-    else:
-        raise ValueError(f"Could not interpret regularizer identifier: {config!r}")
-    if custom_objects and name in custom_objects:
-        obj = custom_objects[name]
-        return obj.from_config(kwargs) if hasattr(obj, "from_config") else obj(**kwargs)
     table = _V3_GET_NAMES if v == "3" else _V2_NAMES
-    obj = table.get(name)
-    if obj is None:
-        if v == "3":
-            raise ValueError(f"Could not interpret regularizer identifier: {name}")
-        raise ValueError(f"Unknown regularizer: {name}")
-    return _build(obj, kwargs, v)
+    return backend.deserialize_object(config, "regularizer", table,
+                                      lambda obj, kwargs: _build(obj, kwargs, v), custom_objects, v)
 
 
 def get(identifier, *, api_version=backend.DEFAULT_API_VERSION):
     """``None`` -> ``None``; a name or ``{"class_name", "config"}`` -> a new regularizer; a callable
-    (a Regularizer or a function of the weights) -> itself; anything else -> ValueError naming it."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier, api_version=api_version)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    -> itself; anything else -> ValueError naming it."""
+    return backend.get_object(identifier, "regularizer", deserialize, api_version)
