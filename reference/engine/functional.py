@@ -176,35 +176,29 @@ class Network(Layer):
     def _all_layers(self):
         return [l for l in self.layers]
 
+    def _unique_weights(self, of_layer):
+        # a layer shared in several places holds its weights once
+        out = []
+        for layer in self._all_layers():
+            for w in of_layer(layer):
+                if not any(w is o for o in out):
+                    out.append(w)
+        return out
+
     @property
     def trainable_weights(self):
         if not self.trainable:
             return []
-        out = []
-        for layer in self._all_layers():
-            for w in layer.trainable_weights:
-                if not any(w is o for o in out):
-                    out.append(w)
-        return out
+        return self._unique_weights(lambda layer: layer.trainable_weights)
 
     @property
     def non_trainable_weights(self):
-        out = []
-        for layer in self._all_layers():
-            ws = layer.weights if not self.trainable else layer.non_trainable_weights
-            for w in ws:
-                if not any(w is o for o in out):
-                    out.append(w)
-        return out
+        return self._unique_weights(
+            lambda layer: layer.weights if not self.trainable else layer.non_trainable_weights)
 
     @property
     def weights(self):
-        out = []
-        for layer in self._all_layers():
-            for w in layer.weights:
-                if not any(w is o for o in out):
-                    out.append(w)
-        return out
+        return self._unique_weights(lambda layer: layer.weights)
 
     @property
     def losses(self):

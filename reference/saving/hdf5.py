@@ -38,6 +38,8 @@ import warnings
 
 import numpy as np
 
+from .. import backend
+
 try:
     import h5py
 except ImportError:  # pragma: no cover - h5py is a hard dependency of the project
@@ -76,18 +78,7 @@ class SaveFileError(ValueError):
 # ----------------------------------------------------------------------------------------------
 
 def _normalize_version(api_version):
-    if api_version is None:
-        return None
-    v = str(api_version).strip()
-    if v in ("2.2.4", "2.3", "3"):
-        return v
-    if v.startswith("2.2"):
-        return "2.2.4"
-    if v.startswith("2."):
-        return "2.3"
-    if v.startswith("3"):
-        return "3"
-    raise ValueError(f"Unknown Keras API version {api_version!r}: expected '2.2.4', '2.3' or '3'.")
+    return None if api_version is None else backend.normalize_version(str(api_version).strip())
 
 
 def _model_api_version(model, api_version=None):
