@@ -72,3 +72,71 @@ def first_scalar(value: Any, to_numpy) -> float:
     if isinstance(value, (list, tuple)):
         value = value[0]
     return float(np.asarray(to_numpy(value)).ravel()[0])
+
+
+# -- the documented weights of a recipe's model, in model order ------------------------------------------
+_SAFE_BUILTINS = {"len": len, "tuple": tuple, "int": int, "list": list, "max": max, "min": min, "abs": abs}
+
+
+def evaluate(expr: str, item: Any, kwargs: dict, input_shape: tuple) -> Any:
+    """A spec expression (``output_shape``, a weight's ``shape`` / ``when``) over ``input_shape`` (batch
+    first) and the constructor arguments (given, else the documented defaults)."""
+    env = {**{k: v for k, v in item.defaults().items()}, **kwargs, "input_shape": tuple(input_shape)}
+    return eval(expr, {"__builtins__": _SAFE_BUILTINS}, env)  # noqa: S307 - spec expressions
+
+
+def documented_weights(spec: Any, recipe: dict) -> list[dict]:
+    """What ``Model.get_weights()`` of the recipe's model documents, in order: one entry per weight of each
+    layer (model order, then the spec's ``weights`` order) with ``layer`` (index), ``item``
+    (``layers.Dense``), ``name`` (``kernel``), ``expr`` (the spec's shape expression), ``shape`` (evaluated,
+    batch dimension unknown) and ``source`` (where the spec has it from). Each layer's input shape is the
+    previous layer's documented ``output_shape``."""
+    out = []
+    shape = (None,) + tuple(recipe["input_shape"])
+    for index, (cls_name, kwargs) in enumerate(recipe["layers"]):
+        item = spec[f"layers.{cls_name}"]
+        for w in item.weights:
+            if w.when and not evaluate(w.when, item, kwargs, shape):
+                continue
+            out.append({"layer": index, "item": item.name, "name": w.name, "expr": w.shape,
+                        "shape": tuple(evaluate(w.shape, item, kwargs, shape)), "source": item.source})
+        if item.output_shape:
+            shape = tuple(evaluate(item.output_shape, item, kwargs, shape))
+    return out
+
+
+def weight_order_problem(spec: Any, recipe: dict, model: Any, shapes: list) -> str | None:
+    """None when ``shapes`` (those of ``model.get_weights()``) follow the documented weights order of the
+    recipe's layers; else one sentence naming the first weight that does not, e.g. ``Model.get_weights:
+    weight 0 of layer 'dense' has shape (1,), documented kernel (input_shape[-1], units) = (1, 1) (keras
+    2.3.1 source)``."""
+    documented = documented_weights(spec, recipe)
+    layers = list(getattr(model, "layers", []))
+    layers = layers[-len(recipe["layers"]):] if len(layers) >= len(recipe["layers"]) else []
+
+    def layer_name(i):
+        name = getattr(layers[i], "name", None) if layers else None
+        return f"layer {name!r}" if name else f"layer {i}"
+
+    shapes = [tuple(int(d) for d in s) for s in shapes]
+    for i, (got, doc) in enumerate(zip(shapes, documented)):
+        if got != doc["shape"]:
+            return (f"Model.get_weights: weight {i} of {layer_name(doc['layer'])} ({doc['item']}) has shape "
+                    f"{got}, documented {doc['name']} {doc['expr']} = {doc['shape']} ({doc['source']}); "
+                    f"documented order: " + ", ".join(f"{d['name']} {d['shape']}" for d in documented))
+    if len(shapes) != len(documented):
+        return (f"Model.get_weights: {len(shapes)} arrays {shapes}, documented {len(documented)}: "
+                + ", ".join(f"{d['item']} {d['name']} {d['shape']}" for d in documented))
+    return None
+
+
+def drawn_weights(shapes: list, seed: int) -> list[np.ndarray]:
+    """Non-zero float32 weights of the given shapes (so a dropped bias, or a kernel used the wrong way,
+    shows in the outputs): standard normal * 0.5 from ``default_rng(seed)``."""
+    rng = np.random.default_rng(seed)
+    return [(0.5 * rng.standard_normal(tuple(s))).astype("float32") for s in shapes]
+
+
+def drawn_weights_code(var: str, model_var: str, seed: int) -> str:
+    return (f"from keras_conformance.conformance import oracle; "
+            f"{var} = oracle.drawn_weights([np.shape(w) for w in {model_var}.get_weights()], {seed})")

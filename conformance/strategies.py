@@ -161,6 +161,32 @@ def loss_arrays(name: str, batch: int, k: int, seed: int):
         rng.standard_normal((batch, k)).astype("float32")
 
 
+EDGE_K = 3
+
+
+def edge_loss_arrays(name: str, k: int = EDGE_K):
+    """Deterministic edge cases for a probability-valued loss / metric ``name`` (None for the others):
+    predictions with exact 0 and 1 entries, so the documented clip of ``y_pred`` to
+    [epsilon, 1 - epsilon] is exercised on every run, not left to chance. Rows (``k`` classes):
+    one-hot prediction of the true class (1 and 0s); one-hot prediction of a wrong class (0 on the true
+    class); a row with an exact 0 on the true class and the rest spread evenly; a uniform row."""
+    kind = target_kind(name)
+    if kind not in ("categorical", "sparse", "binary"):
+        return None
+    eye = np.eye(k, dtype="float32")
+    spread = np.full(k, 1.0 / (k - 1), dtype="float32")
+    spread[k - 1] = 0.0
+    y_pred = np.stack([eye[0], eye[1], spread, np.full(k, 1.0 / k, dtype="float32")])
+    labels = np.array([0, 0, k - 1, 1])
+    if kind == "sparse":
+        return labels.astype("float32"), y_pred
+    if kind == "categorical":
+        return eye[labels], y_pred
+    # binary: every target 0/1 against predictions exactly 0, exactly 1 and in between
+    y_true = np.stack([eye[0], 1.0 - eye[0], eye[k - 1], np.ones(k, dtype="float32")])
+    return y_true.astype("float32"), y_pred
+
+
 # Value domains for optional keyword arguments of losses/metrics (by parameter name); an argument of
 # the documented signature that is not listed here is always left at its default.
 _LOSS_KWARGS = {

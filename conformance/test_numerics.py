@@ -56,38 +56,79 @@ def test_numerics(conformance, case, conformance_check, data):
 
 
 # -- layers ---------------------------------------------------------------------------------------------
+def copy_weights(ctx, item_name, recipe, model, ref, reproducer, seed=None):
+    """Weights implementation -> reference. First the shapes of ``model.get_weights()`` against the
+    documented weights order of the recipe's layers (spec ``weights``, model order), so a wrong order is a
+    readable failure, not a crash in ``set_weights``. With ``seed``, drawn non-zero weights (kernel AND
+    bias, ``oracle.drawn_weights``) are set into the implementation first (the same arrays into the
+    reference), so a dropped bias shows; the implementation must give them back from ``get_weights``."""
+    tail = f"\nreproducer:\n{reproducer}"
+    current = [ctx.k_numpy(w) for w in model.get_weights()]
+    problem = oracle.weight_order_problem(ctx.spec, recipe, model, [np.shape(w) for w in current])
+    if problem:
+        raise AssertionError(f"{item_name}: {problem}{tail}")
+    if seed is None:
+        ref.set_weights(current)
+        return
+    arrays = oracle.drawn_weights([np.shape(w) for w in current], seed)
+    model.set_weights(arrays)
+    for i, (g, e) in enumerate(zip([ctx.k_numpy(w) for w in model.get_weights()], arrays)):
+        assert_close(g, e, kind="forward", device=ctx.device, reproducer=reproducer,
+                     what=f"{item_name}: Model.get_weights()[{i}] right after Model.set_weights(weights)")
+    ref.set_weights(arrays)
+
+
 def _layer(ctx, item, check, data):
     s = strategies.layer_config(ctx, item)
     if s is None:
         pytest.skip(f"no configuration strategy for {item.name} yet")
     (kwargs, input_shape), batch, seed = data.draw(st.tuples(s, strategies.batches, strategies.seeds),
                                                    label="(config, input), batch, seed")
+    ctx.locate(item.name)
+    check.exercise("Model.predict", "x", "verbose")
+    if item.attr == "Activation":
+        # every documented activation on every example, not one drawn by chance
+        acts = strategies.documented_activations(ctx)
+        check.exercise("layers.Activation", "activation")
+        for act in acts:
+            check.exercise(f"activations.{act}", "x")
+            _compare_layer(ctx, item, check, {**kwargs, "activation": act}, input_shape, batch, seed)
+        return
+    check.exercise(item.name, *kwargs)
+    _compare_layer(ctx, item, check, kwargs, input_shape, batch, seed)
+
+
+def _compare_layer(ctx, item, check, kwargs, input_shape, batch, seed):
     recipe = {"input_shape": input_shape, "layers": [(item.attr, kwargs)]}
     xshape = (batch,) + tuple(input_shape)
+    set_drawn = bool(item.weights)
     check.reproducer = "\n".join([
         ctx.preamble(with_reference=True),
         oracle.code(recipe, ctx.api_version, "K", "model"),
         oracle.code(recipe, ctx.api_version, "R", "ref"),
-        "ref.set_weights(model.get_weights())",
+        *([oracle.drawn_weights_code("weights", "model", seed + 2),
+           "model.set_weights(weights); ref.set_weights(weights)"] if set_drawn
+          else ["ref.set_weights(model.get_weights())"]),
         oracle.inputs_code("x", xshape, seed),
         "got, expected = np.asarray(model.predict(x, verbose=0)), np.asarray(ref.predict(x, verbose=0))",
         "print(np.max(np.abs(got - expected)))"])
-    ctx.locate(item.name)
-    check.exercise(item.name, *kwargs)
-    check.exercise("Model.predict", "x", "verbose")
+    if set_drawn:
+        check.exercise("Model.set_weights", "weights")
     ctx.seed(seed)
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     ref = oracle.build(ctx.R, ctx.api_version, recipe)
-    ref.set_weights([ctx.k_numpy(w) for w in model.get_weights()])
+    copy_weights(ctx, item.name, recipe, model, ref, check.reproducer, seed + 2 if set_drawn else None)
     x = oracle.inputs(xshape, seed)
     got = ctx.k_numpy(oracle.predict(model, x))
     expected = ctx.r_numpy(oracle.predict(ref, x))
     assert_close(got, expected, kind="forward", device=ctx.device, reproducer=check.reproducer,
-                 what=f"{item.name}({oracle._kwargs_code(kwargs)}) output on input {xshape}")
+                 what=f"{item.name}({oracle._kwargs_code(kwargs)}) output on input {xshape}"
+                      + (" with drawn non-zero weights" if set_drawn else ""))
 
 
 # -- losses, metrics, activations -------------------------------------------------------------------------
 def _function(ctx, item, check, data):
+    _function_edges(ctx, item, check)
     c = data.draw(strategies.loss_case(item), label="case")
     args = f"{item.attr!r}, {c['batch']}, {c['k']}, {c['seed']}"
     kw = "".join(f", {k}={v!r}" for k, v in c["kwargs"].items())
@@ -107,6 +148,31 @@ def _function(ctx, item, check, data):
     expected = ctx.r_numpy(ref_fn(y_true, y_pred, **c["kwargs"]))
     assert_close(got, expected, kind="loss", device=ctx.device, reproducer=check.reproducer,
                  what=f"{path}(y_true, y_pred{kw}) with y shape {y_pred.shape}")
+
+
+def _function_edges(ctx, item, check):
+    """The deterministic edge cases (exact 0 / 1 probabilities, ``strategies.edge_loss_arrays``) at the
+    documented defaults, on every example: the same arrays each time, so the check cannot pass by chance."""
+    edges = strategies.edge_loss_arrays(item.attr)
+    if edges is None:
+        return
+    path = item.name
+    check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True),
+        "from keras_conformance.conformance.strategies import edge_loss_arrays",
+        f"y_true, y_pred = edge_loss_arrays({item.attr!r})",
+        f"got = np.asarray(a.to_numpy(K.{path}(y_true, y_pred)))",
+        f"expected = np.asarray(R.{path}(y_true, y_pred).numpy())",
+        "print(got, expected)"])
+    fn = ctx.locate(path)
+    ref_fn = ctx.locate(path, ctx.R)
+    check.exercise(item.name, "y_true", "y_pred")
+    y_true, y_pred = edges
+    got = ctx.k_numpy(fn(y_true, y_pred))
+    expected = ctx.r_numpy(ref_fn(y_true, y_pred))
+    assert_close(got, expected, kind="loss", device=ctx.device, reproducer=check.reproducer,
+                 what=f"{path}(y_true, y_pred) on the edge cases (y_pred rows with exact 0 and 1 "
+                      f"probabilities: {y_pred.tolist()}, y_true {y_true.tolist()})")
 
 
 def _activation(ctx, item, check, data):
@@ -151,7 +217,7 @@ def _train_pair(ctx, check, item_name, optimizer, lr, steps, data):
     ctx.seed(seed)
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     ref = oracle.build(ctx.R, ctx.api_version, recipe)
-    ref.set_weights([ctx.k_numpy(w) for w in model.get_weights()])
+    copy_weights(ctx, item_name, recipe, model, ref, check.reproducer)
     oracle.compile_mse(model, oracle.optimizer(ctx.K, optimizer, lr_name, lr))
     oracle.compile_mse(ref, oracle.optimizer(ctx.R, optimizer, lr_name, lr))
     x, y = oracle.inputs(xshape, seed), oracle.inputs(yshape, seed + 1)

@@ -18,7 +18,12 @@ the run's API version does not document what it needs):
   ``new_dense`` keeps its own;
 - ``test_resume_training[Model.save]``: fit 1 epoch, ``save``, ``models.load_model``, fit 1 more epoch
   (``shuffle=False``, Adam, so the optimizer state must survive the file) equals 2 epochs that never
-  stopped, from the same initial weights (tolerance kind ``trajectory``).
+  stopped, from the same initial weights (tolerance kind ``trajectory``); before the second fit, the
+  loaded model must be compiled with the original optimizer's class, ``get_config()`` and number of state
+  arrays (a model loaded uncompiled is named as such, not left to crash in ``fit``);
+- ``test_load_model_compile_false[models.load_model]``: ``load_model(path, compile=False)`` of a compiled,
+  trained model predicts the same and is not compiled (``model.optimizer`` None, ``train_on_batch``
+  raises the documented not-compiled error).
 """
 from __future__ import annotations
 
@@ -55,6 +60,9 @@ def conformance_cases(ctx, function_name):
     if function_name == "test_load_weights_by_name":
         return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"))
                 for i in ctx.spec.items() if i.name == "Model.load_weights"]
+    if function_name == "test_load_model_compile_false":
+        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "compile", "fit", "save"))
+                for i in ctx.spec.items() if i.name == "models.load_model"]
     if function_name == "test_resume_training":
         return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "compile", "fit", "save"))
                 for i in ctx.spec.items() if i.name == "Model.save"]
@@ -283,7 +291,13 @@ def test_resume_training(conformance, case, conformance_check, data, tmp_path_fa
     model.fit(x, y, epochs=1, **kw)
     model.save(path)
     resumed = ctx.K.models.load_model(path)
-    resumed.fit(x, y, epochs=1, **kw)
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    _assert_optimizer_restored(ctx, model, resumed, path, tail)
+    try:
+        resumed.fit(x, y, epochs=1, **kw)
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"Model.save -> models.load_model({path!r}): fit on the loaded model raised "
+                             f"{one_line(exc)} (the original compiled model trains){tail}") from None
     straight = oracle.build(ctx.K, ctx.api_version, recipe)
     straight.set_weights(initial)
     oracle.compile_mse(straight, oracle.optimizer(ctx.K, "Adam", lr_name, 0.01))
@@ -295,3 +309,131 @@ def test_resume_training(conformance, case, conformance_check, data, tmp_path_fa
         assert_close(g, e, kind="trajectory", device=ctx.device, reproducer=conformance_check.reproducer,
                      what=f"weight {i} after fit 1 epoch + save + load_model + fit 1 epoch, against fit "
                           f"2 epochs ({oracle._kwargs_code(recipe['layers'][0][1])})")
+
+
+def _optimizer_state_size(opt):
+    """How many state arrays the optimizer exposes (Keras 2: ``get_weights()``; keras 3 / tf_keras:
+    ``variables``), or None where it exposes none."""
+    get = getattr(opt, "get_weights", None)
+    if callable(get):
+        try:
+            return len(get())
+        except Exception:  # noqa: BLE001 - fall through to variables
+            pass
+    for attr in ("variables", "weights"):
+        value = getattr(opt, attr, None)
+        if callable(value):
+            try:
+                value = value()
+            except Exception:  # noqa: BLE001
+                continue
+        if value is not None:
+            try:
+                return len(value)
+            except TypeError:
+                continue
+    return None
+
+
+def _assert_optimizer_restored(ctx, model, loaded, path, tail):
+    """models.load_model (compile=True, the default) of a model saved after compile + fit returns a
+    compiled model whose optimizer has the original's class, configuration and number of state arrays."""
+    opt = getattr(loaded, "optimizer", None)
+    if opt is None:
+        error = ""
+        try:
+            loaded.train_on_batch(np.zeros((1,) + tuple(model.input_shape[1:]), "float32"),
+                                  np.zeros((1,) + tuple(model.output_shape[1:]), "float32"))
+        except Exception as exc:  # noqa: BLE001
+            error = f": train_on_batch raises {one_line(exc)}"
+        raise AssertionError(
+            f"Model.save -> models.load_model({path!r}) returned a model that is not compiled (the file's "
+            f"training config / optimizer state was not restored; model.optimizer is None){error}{tail}")
+    original = model.optimizer
+    if type(opt).__name__ != type(original).__name__:
+        raise AssertionError(f"Model.save -> models.load_model: the loaded optimizer is "
+                             f"{type(opt).__name__}, the saved model's {type(original).__name__}{tail}")
+    got, expected = _as_data(opt.get_config()), _as_data(original.get_config())
+    if got != expected:
+        raise AssertionError(f"Model.save -> models.load_model: the optimizer configuration changed: "
+                             f"{_first_difference(expected, got, 'optimizer.get_config()')}{tail}")
+    n_got, n_expected = _optimizer_state_size(opt), _optimizer_state_size(original)
+    if n_got is not None and n_expected is not None and n_got != n_expected:
+        raise AssertionError(f"Model.save -> models.load_model: the loaded optimizer has {n_got} state "
+                             f"arrays, the saved one {n_expected} (its state after fit was not restored){tail}")
+
+
+# -- load_model(compile=False) ---------------------------------------------------------------------------
+def _not_compiled_error(ctx):
+    """The exception type the spec documents for Model.train_on_batch on a never-compiled model."""
+    item = ctx.spec.get("Model.train_on_batch")
+    for r in (item.raises if item is not None else ()):
+        if r.trigger == "not_compiled":
+            return r
+    return None
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=_EXAMPLES)
+def test_load_model_compile_false(conformance, case, conformance_check, data, tmp_path_factory):
+    """``models.load_model(path, compile=False)`` of a compiled, trained model: the same predictions, and
+    a model that is not compiled: ``model.optimizer`` is None (absent) and ``train_on_batch`` raises the
+    documented not-compiled error (spec ``Model.train_on_batch`` raises, trigger ``not_compiled``)."""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    if not any(p.name == "compile" for p in item.params):
+        pytest.skip(f"models.load_model documents no compile argument in API {ctx.api_version}")
+    for needed in ("Model.save", "Model.fit", "optimizers.Adam"):
+        if needed not in ctx.spec:
+            pytest.skip(f"{needed} is not documented in API {ctx.api_version}")
+    lr_name = ctx.optimizer_lr_name("Adam")
+    c = data.draw(strategies.dense_model_case(ctx), label="model case")
+    recipe, batch, seed = c["recipe"], c["batch"], c["seed"]
+    units = recipe["layers"][0][1]["units"]
+    xshape, yshape = (batch,) + tuple(recipe["input_shape"]), (batch, units)
+    path = str(tmp_path_factory.mktemp("nocompile") / "model.h5")
+    raises = _not_compiled_error(ctx)
+    conformance_check.exercise("models.load_model", "filepath", "compile")
+    conformance_check.exercise("Model.save", "filepath")
+    conformance_check.exercise("Model.compile", "optimizer", "loss")
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(), oracle.code(recipe, ctx.api_version),
+        oracle.inputs_code("x", xshape, seed), oracle.inputs_code("y", yshape, seed + 1),
+        f"model.compile(optimizer=K.optimizers.Adam({lr_name}=0.01), loss='mean_squared_error')",
+        "model.fit(x, y, epochs=1, verbose=0)", f"model.save({path!r})",
+        f"loaded = K.models.load_model({path!r}, compile=False)",
+        "print(np.max(np.abs(np.asarray(loaded.predict(x, verbose=0)) - np.asarray(model.predict(x, verbose=0)))))",
+        "print(getattr(loaded, 'optimizer', None))  # None: not compiled",
+        "loaded.train_on_batch(x, y)" + (f"  # documented: {raises.type} ({raises.when})" if raises else "")])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.locate(item.name)
+    ctx.seed(seed)
+    model = oracle.build(ctx.K, ctx.api_version, recipe)
+    x, y = oracle.inputs(xshape, seed), oracle.inputs(yshape, seed + 1)
+    oracle.compile_mse(model, oracle.optimizer(ctx.K, "Adam", lr_name, 0.01))
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(path)
+    try:
+        loaded = ctx.K.models.load_model(path, compile=False)
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"models.load_model({path!r}, compile=False) raised {one_line(exc)}{tail}") from None
+    assert_close(ctx.k_numpy(oracle.predict(loaded, x)), ctx.k_numpy(oracle.predict(model, x)),
+                 kind="roundtrip", device=ctx.device, reproducer=conformance_check.reproducer,
+                 what="models.load_model(path, compile=False): predictions of the loaded model")
+    opt = getattr(loaded, "optimizer", None)
+    if opt is not None:
+        raise AssertionError(f"models.load_model(path, compile=False) returned a compiled model: "
+                             f"model.optimizer is {type(opt).__name__} (documented: the model is not compiled "
+                             f"when compile=False, {item.source}){tail}")
+    if raises is None:
+        return
+    try:
+        loaded.train_on_batch(x, y)
+    except Exception as exc:  # noqa: BLE001
+        if type(exc).__name__ != raises.type and not any(k.__name__ == raises.type for k in type(exc).__mro__):
+            raise AssertionError(f"models.load_model(path, compile=False): train_on_batch on the loaded model "
+                                 f"raised {one_line(exc)}, documented {raises.type} ({raises.when}){tail}") from None
+        return
+    raise AssertionError(f"models.load_model(path, compile=False): train_on_batch on the loaded model did not "
+                         f"raise: it trains, so the model was compiled (documented {raises.type}: "
+                         f"{raises.when}){tail}")

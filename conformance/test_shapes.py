@@ -4,7 +4,8 @@ For every documented layer with an ``output_shape`` rule (``test_output_shape[la
 documented ``weights`` (``test_weight_shapes[layers.Dense]``), on hypothesis-drawn configurations: the
 rule is evaluated over ``input_shape`` (batch first) and the constructor arguments (drawn, else the
 documented defaults) and compared with what the implementation produces (``predict`` on a model holding
-the layer, ``compute_output_shape`` with an unknown batch, ``get_weights`` in the documented order).
+the layer, ``compute_output_shape`` with an unknown batch, the layer's ``get_weights`` and the model's
+``Model.get_weights`` in the documented order).
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from keras_conformance.conformance import oracle, strategies
 from keras_conformance.conformance.context import Case
 
 CONFORMANCE_CATEGORY = "shapes"
-_SAFE_BUILTINS = {"len": len, "tuple": tuple, "int": int, "list": list, "max": max, "min": min, "abs": abs}
 
 
 def conformance_cases(ctx, function_name):
@@ -29,9 +29,7 @@ def conformance_cases(ctx, function_name):
             for i in layers if i.weights]
 
 
-def evaluate(expr: str, item, kwargs: dict, input_shape: tuple):
-    env = {**{k: v for k, v in item.defaults().items()}, **kwargs, "input_shape": tuple(input_shape)}
-    return eval(expr, {"__builtins__": _SAFE_BUILTINS}, env)  # noqa: S307 - spec expressions
+evaluate = oracle.evaluate
 
 
 def _strategy(ctx, item):
@@ -95,6 +93,7 @@ def test_weight_shapes(conformance, case, conformance_check, data):
     conformance_check.reproducer = "\n".join([
         ctx.preamble(), oracle.code(recipe, ctx.api_version),
         "print([w.shape for w in model.layers[-1].get_weights()])",
+        "print([np.shape(w) for w in model.get_weights()])  # the model's order: layer by layer",
         "# documented: " + ", ".join(f"{w.name} {w.shape}" + (f" when {w.when}" if w.when else "")
                                      for w in item.weights)])
     ctx.locate(item.name)
@@ -108,3 +107,8 @@ def test_weight_shapes(conformance, case, conformance_check, data):
         f"{item.name}({oracle._kwargs_code(kwargs)}) on input {full}: weight shapes {got}, documented "
         + ", ".join(f"{n} {s}" for n, s in expected)
         + f"\nreproducer:\n{conformance_check.reproducer}")
+    problem = oracle.weight_order_problem(ctx.spec, recipe, model,
+                                          [np.shape(w) for w in model.get_weights()])
+    if problem:
+        raise AssertionError(f"{item.name}({oracle._kwargs_code(kwargs)}) on input {full}: {problem}"
+                             f"\nreproducer:\n{conformance_check.reproducer}")

@@ -293,6 +293,23 @@ def dense_kernel_transposed(K, v):
     K.set("layers.Dense", Dense)
 
 
+@mutant("shapes", ALL, "Model.get_weights lists each layer's bias before its kernel (layer.get_weights and "
+                       "Model.set_weights keep the documented order)")
+def model_get_weights_bias_first(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.get_weights)
+        def get_weights(self):
+            out, arrays, i = [], super().get_weights(), 0
+            for layer in self.layers:
+                n = len(layer.weights)
+                out += list(arrays[i:i + n])[::-1]
+                i += n
+            return out
+    K.set("models.Sequential", Sequential)
+
+
 # --------------------------------------------------------------------------------------------------
 # errors: a documented misuse raises another exception type, or nothing
 # --------------------------------------------------------------------------------------------------
@@ -535,6 +552,36 @@ def save_drops_optimizer_state(K, v):
             bound.arguments["include_optimizer"] = False
             return Base.save(*bound.args, **bound.kwargs)
     K.set("models.Sequential", Sequential)
+
+
+@mutant("roundtrips", ALL, "models.load_model ignores compile=False: the loaded model is always compiled")
+def load_model_ignores_compile_flag(K, v):
+    pristine = K.get("models.load_model")
+
+    @functools.wraps(pristine)
+    def load_model(*args, **kwargs):
+        bound = inspect.signature(pristine).bind(*args, **kwargs)
+        bound.arguments["compile"] = True
+        return pristine(*bound.args, **bound.kwargs)
+    K.set("models.load_model", load_model)
+
+
+@mutant("roundtrips", ALL, "models.load_model compiles the loaded model with a fresh optimizer of the saved "
+                           "configuration: the optimizer state in the file (iterations, Adam's moments) is lost")
+def load_model_fresh_optimizer(K, v):
+    pristine = K.get("models.load_model")
+
+    @functools.wraps(pristine)
+    def load_model(*args, **kwargs):
+        model = pristine(*args, **kwargs)
+        opt = getattr(model, "optimizer", None)
+        if opt is not None:
+            params = inspect.signature(model.compile).parameters
+            config = {k: val for k, val in model._compile_config.items() if k in params}
+            config["optimizer"] = type(opt).from_config(opt.get_config())
+            model.compile(**config)
+        return model
+    K.set("models.load_model", load_model)
 
 
 # --------------------------------------------------------------------------------------------------

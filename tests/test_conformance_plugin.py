@@ -244,7 +244,7 @@ def test_safety_and_roundtrip_checks_catch_a_broken_implementation(tmp_path):
         "test_config_roundtrip[Model.to_json]": "the configuration changed in the round trip",
         "test_config_roundtrip[Model.to_yaml]": "the configuration changed in the round trip",
         "test_load_weights_by_name[Model.load_weights]": "dense_1 kernel (loaded by name)",
-        "test_resume_training[Model.save]": "after fit 1 epoch + save + load_model + fit 1 epoch",
+        "test_resume_training[Model.save]": "the loaded optimizer has 0 state arrays, the saved one 7",
     }
     assert set(expected) == set(NEW_CHECKS)
     for cid, fragment in expected.items():
