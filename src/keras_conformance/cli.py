@@ -51,8 +51,9 @@ def _summary_line(path: Path) -> str:
     totals = data.get("totals", {})
     items = data.get("items_totals", {})
     checks = ", ".join(f"{n} {o}" for o, n in totals.items()) or "no checks"
-    passing = items.get("passed", 0) + items.get("expected-fail", 0)
-    return f"{sum(totals.values())} checks ({checks}); documented items {passing}/{sum(items.values())} passing"
+    per_item = ", ".join(f"{n} {o}" for o, n in items.items() if n)
+    return (f"{sum(totals.values())} checks ({checks}); "
+            f"{sum(items.values())} documented items ({per_item or 'none'})")
 
 
 def run(args, extra) -> int:
