@@ -552,16 +552,8 @@ class Model(Network):
                    [None if w is None else w[split_at:] for w in sws])
             xs, ys = [a[:split_at] for a in xs], [a[:split_at] for a in ys]
             sws = [None if w is None else w[:split_at] for w in sws]
-            if class_weight is None:
-                pass
 
         n = _num_samples(xs)
-        history = History()
-        cbs = [*(callbacks or []), history]
-        if verbose:
-            cbs.insert(0, ProgbarLogger(verbose))
-        cb = CallbackList(cbs)
-        cb.set_model(self)
         names = self.metrics_names
         if self._api_version == "3":
             params = {"verbose": verbose, "epochs": epochs,
@@ -570,20 +562,14 @@ class Model(Network):
             params = {"batch_size": batch_size, "epochs": epochs, "steps": steps_per_epoch,
                       "samples": n, "verbose": verbose, "do_validation": val is not None,
                       "metrics": names + (["val_" + m for m in names] if val is not None else [])}
-        cb.set_params(params)
-        history.params = params
-        history.model = self
-        self.history = history
-        self.stop_training = False
-        cb.on_train_begin({})
+        cb, history = self._callbacks(callbacks, verbose, params)
         rng = backend.rng()
-        for epoch in range(initial_epoch, epochs):
-            cb.on_epoch_begin(epoch, {})
+
+        def epoch_batches(epoch):
             order = np.arange(n)
             if shuffle == "batch":
                 if self._api_version == "3":
                     raise ValueError("`shuffle='batch'` is not a Keras 3 option.")
-                nb = int(np.ceil(n / batch_size))
                 full = order[: (n // batch_size) * batch_size].reshape(-1, batch_size)
                 full = full[rng.permutation(full.shape[0])]
                 order = np.concatenate([full.reshape(-1), order[(n // batch_size) * batch_size:]])
@@ -592,27 +578,59 @@ class Model(Network):
             batches = self._batches(n, batch_size, order)
             if steps_per_epoch is not None:
                 batches = batches[:steps_per_epoch]
+            for idx in batches:
+                yield ([a[idx] for a in xs], [a[idx] for a in ys],
+                       [None if w is None else w[idx] for w in sws])
+
+        def validate(epoch):
+            if val is None or not self._should_validate(epoch, validation_freq):
+                return None
+            return self._run_test_loop(*val, validation_batch_size or batch_size,
+                                       steps=validation_steps)
+
+        self._train_epochs(cb, epochs, initial_epoch, epoch_batches, validate)
+        return history
+
+    def _callbacks(self, callbacks, verbose, params):
+        """The callbacks of a training run: the caller's, then History; a progress bar first when
+        verbose."""
+        history = History()
+        cbs = [*(callbacks or []), history]
+        if verbose:
+            cbs.insert(0, ProgbarLogger(verbose))
+        cb = CallbackList(cbs)
+        cb.set_model(self)
+        cb.set_params(params)
+        history.params, history.model, self.history = params, self, history
+        return cb, history
+
+    def _train_epochs(self, cb, epochs, initial_epoch, epoch_batches, validate):
+        """The loop fit and fit_generator share. Each epoch trains on the ``(xs, ys, sws)`` batches
+        that ``epoch_batches(epoch)`` yields; the epoch's logs are the batch-size-weighted means of
+        the batch logs (Keras 2's BaseLogger), plus ``val_`` logs when ``validate(epoch)`` gives some."""
+        self.stop_training = False
+        cb.on_train_begin({})
+        for epoch in range(initial_epoch, epochs):
+            cb.on_epoch_begin(epoch, {})
             totals, seen = {}, 0
-            for b, idx in enumerate(batches):
-                cb.on_train_batch_begin(b, {"batch": b, "size": len(idx)})
-                logs = self._train_batch([a[idx] for a in xs], [a[idx] for a in ys],
-                                         [None if w is None else w[idx] for w in sws])
+            for b, (xs, ys, sws) in enumerate(epoch_batches(epoch)):
+                size = _num_samples(xs)
+                cb.on_train_batch_begin(b, {"batch": b, "size": size})
+                logs = self._train_batch(xs, ys, sws)
                 for k, v in logs.items():
-                    totals[k] = totals.get(k, 0.0) + v * len(idx)
-                seen += len(idx)
-                cb.on_train_batch_end(b, {"batch": b, "size": len(idx), **logs})
+                    totals[k] = totals.get(k, 0.0) + v * size
+                seen += size
+                cb.on_train_batch_end(b, {"batch": b, "size": size, **logs})
                 if self.stop_training:
                     break
             epoch_logs = {k: v / seen for k, v in totals.items()} if seen else {}
-            if val is not None and self._should_validate(epoch, validation_freq):
-                vlogs = self._run_test_loop(*val, validation_batch_size or batch_size,
-                                            steps=validation_steps)
+            vlogs = validate(epoch)
+            if vlogs is not None:
                 epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
             cb.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
         cb.on_train_end({})
-        return history
 
     def _should_validate(self, epoch, validation_freq):
         if self._api_version == "2.2.4":
@@ -725,12 +743,6 @@ class Model(Network):
                 validation_steps = self._steps_for(validation_data, validation_steps,
                                                    "validation_steps")
                 val_stream = self._stream(validation_data)
-        history = History()
-        cbs = [*(callbacks or []), history]
-        if verbose:
-            cbs.insert(0, ProgbarLogger(verbose))
-        cb = CallbackList(cbs)
-        cb.set_model(self)
         if self._api_version == "3":
             params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         else:
@@ -739,40 +751,25 @@ class Model(Network):
             params = {"epochs": epochs, "steps": steps, "verbose": verbose,
                       "do_validation": do_val,
                       "metrics": names + (["val_" + m for m in names] if do_val else [])}
-        cb.set_params(params)
-        history.params, history.model, self.history = params, self, history
-        self.stop_training = False
-        cb.on_train_begin({})
-        for epoch in range(initial_epoch, epochs):
-            cb.on_epoch_begin(epoch, {})
-            totals, seen = {}, 0
-            for b in range(steps):
+        cb, history = self._callbacks(callbacks, verbose, params)
+
+        def epoch_batches(epoch):
+            for _ in range(steps):
                 try:
                     output = next(stream)
                 except StopIteration:
-                    break
+                    return
                 x, y, sw = self._unpack(output)
-                xs, ys, sws = self._prepare(x, y, sw, class_weight)
-                size = _num_samples(xs)
-                cb.on_train_batch_begin(b, {"batch": b, "size": size})
-                logs = self._train_batch(xs, ys, sws)
-                for k, v in logs.items():
-                    totals[k] = totals.get(k, 0.0) + v * size
-                seen += size
-                cb.on_train_batch_end(b, {"batch": b, "size": size, **logs})
-                if self.stop_training:
-                    break
-            epoch_logs = {k: v / seen for k, v in totals.items()} if seen else {}
-            if validation_data is not None and self._should_validate(epoch, validation_freq):
-                if val_arrays is not None:
-                    vlogs = self._run_test_loop(*val_arrays, 32)
-                else:
-                    vlogs = self._generator_test_loop(val_stream, validation_steps)
-                epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
-            cb.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
-        cb.on_train_end({})
+                yield self._prepare(x, y, sw, class_weight)
+
+        def validate(epoch):
+            if validation_data is None or not self._should_validate(epoch, validation_freq):
+                return None
+            if val_arrays is not None:
+                return self._run_test_loop(*val_arrays, 32)
+            return self._generator_test_loop(val_stream, validation_steps)
+
+        self._train_epochs(cb, epochs, initial_epoch, epoch_batches, validate)
         return history
 
     def _generator_test_loop(self, stream, steps):
