@@ -130,24 +130,12 @@ def _compare_layer(ctx, item, check, kwargs, input_shape, batch, seed):
 def _function(ctx, item, check, data):
     _function_edges(ctx, item, check)
     c = data.draw(strategies.loss_case(item), label="case")
-    args = f"{item.attr!r}, {c['batch']}, {c['k']}, {c['seed']}"
     kw = "".join(f", {k}={v!r}" for k, v in c["kwargs"].items())
-    path = item.name
-    check.reproducer = "\n".join([
-        ctx.preamble(with_reference=True),
-        "from keras_conformance.conformance.strategies import loss_arrays",
-        f"y_true, y_pred = loss_arrays({args})",
-        f"got = np.asarray(a.to_numpy(K.{path}(y_true, y_pred{kw})))",
-        f"expected = np.asarray(R.{path}(y_true, y_pred{kw}).numpy())",
-        "print(got, expected)"])
-    fn = ctx.locate(path)
-    ref_fn = ctx.locate(path, ctx.R)
-    check.exercise(item.name, "y_true", "y_pred", *c["kwargs"])
     y_true, y_pred = strategies.loss_arrays(item.attr, c["batch"], c["k"], c["seed"])
-    got = ctx.k_numpy(fn(y_true, y_pred, **c["kwargs"]))
-    expected = ctx.r_numpy(ref_fn(y_true, y_pred, **c["kwargs"]))
-    assert_close(got, expected, kind="loss", device=ctx.device, reproducer=check.reproducer,
-                 what=f"{path}(y_true, y_pred{kw}) with y shape {y_pred.shape}")
+    _compare_function(ctx, item, check, y_true, y_pred, c["kwargs"],
+                      ["from keras_conformance.conformance.strategies import loss_arrays",
+                       f"y_true, y_pred = loss_arrays({item.attr!r}, {c['batch']}, {c['k']}, {c['seed']})"],
+                      what=f"{item.name}(y_true, y_pred{kw}) with y shape {y_pred.shape}")
 
 
 def _function_edges(ctx, item, check):
@@ -156,23 +144,29 @@ def _function_edges(ctx, item, check):
     edges = strategies.edge_loss_arrays(item.attr)
     if edges is None:
         return
+    y_true, y_pred = edges
+    _compare_function(ctx, item, check, y_true, y_pred, {},
+                      ["from keras_conformance.conformance.strategies import edge_loss_arrays",
+                       f"y_true, y_pred = edge_loss_arrays({item.attr!r})"],
+                      what=f"{item.name}(y_true, y_pred) on the edge cases (y_pred rows with exact 0 "
+                           f"and 1 probabilities: {y_pred.tolist()}, y_true {y_true.tolist()})")
+
+
+def _compare_function(ctx, item, check, y_true, y_pred, kwargs, make_inputs, what):
+    """The implementation's ``item`` against the reference's on the same (y_true, y_pred)."""
     path = item.name
+    kw = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     check.reproducer = "\n".join([
-        ctx.preamble(with_reference=True),
-        "from keras_conformance.conformance.strategies import edge_loss_arrays",
-        f"y_true, y_pred = edge_loss_arrays({item.attr!r})",
-        f"got = np.asarray(a.to_numpy(K.{path}(y_true, y_pred)))",
-        f"expected = np.asarray(R.{path}(y_true, y_pred).numpy())",
+        ctx.preamble(with_reference=True), *make_inputs,
+        f"got = np.asarray(a.to_numpy(K.{path}(y_true, y_pred{kw})))",
+        f"expected = np.asarray(R.{path}(y_true, y_pred{kw}).numpy())",
         "print(got, expected)"])
     fn = ctx.locate(path)
     ref_fn = ctx.locate(path, ctx.R)
-    check.exercise(item.name, "y_true", "y_pred")
-    y_true, y_pred = edges
-    got = ctx.k_numpy(fn(y_true, y_pred))
-    expected = ctx.r_numpy(ref_fn(y_true, y_pred))
-    assert_close(got, expected, kind="loss", device=ctx.device, reproducer=check.reproducer,
-                 what=f"{path}(y_true, y_pred) on the edge cases (y_pred rows with exact 0 and 1 "
-                      f"probabilities: {y_pred.tolist()}, y_true {y_true.tolist()})")
+    check.exercise(item.name, "y_true", "y_pred", *kwargs)
+    got = ctx.k_numpy(fn(y_true, y_pred, **kwargs))
+    expected = ctx.r_numpy(ref_fn(y_true, y_pred, **kwargs))
+    assert_close(got, expected, kind="loss", device=ctx.device, reproducer=check.reproducer, what=what)
 
 
 def _activation(ctx, item, check, data):
