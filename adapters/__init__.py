@@ -21,6 +21,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import random
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -345,11 +346,60 @@ def _read_expectations_file(path: Path) -> dict[str, dict[str, str]]:
         checks = checks or {}
         if not isinstance(checks, dict):
             raise ExpectationsError(f"{path}: version {version}: expected a mapping of check id to reason")
-        for check_id, reason in checks.items():
+        entries = {}
+        for check_id, value in checks.items():
+            where = f"{path}: version {version}: {check_id}"
+            if isinstance(value, dict):
+                unknown = set(value) - {"reason", "match"}
+                if unknown:
+                    raise ExpectationsError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: reason, match")
+                reason, match = value.get("reason"), value.get("match") or []
+                if isinstance(match, str):
+                    match = [match]
+                if not isinstance(match, list) or not all(isinstance(m, str) and m for m in match):
+                    raise ExpectationsError(f"{where}: match must be a pattern or a list of patterns")
+                for m in match:
+                    try:
+                        re.compile(m)
+                    except re.error as exc:
+                        raise ExpectationsError(f"{where}: match {m!r} is not a regular expression: {exc}") from None
+            else:
+                reason, match = value, []
             if not isinstance(reason, str) or not reason.strip():
-                raise ExpectationsError(f"{path}: version {version}: {check_id}: the reason must be a non-empty string")
-        result[version] = {str(k): v for k, v in checks.items()}
+                raise ExpectationsError(f"{where}: the reason must be a non-empty string")
+            entries[str(check_id)] = Expectation(reason, match)
+        result[version] = entries
     return result
+
+
+class Expectation(str):
+    """An expected failure's reason (a str), with ``match``: the patterns (regular expressions) of the
+    deviation it covers. Each pattern must be found in the failure message, and, for a signature check
+    (whose message lists one problem per ``;``), every listed problem must be matched by some pattern;
+    a failure that does not match is a new failure, reported as such."""
+
+    match: tuple[str, ...]
+
+    def __new__(cls, reason: str, match=()):
+        obj = super().__new__(cls, reason)
+        obj.match = tuple(match)
+        return obj
+
+    def mismatch(self, message: str, category: str = "") -> str | None:
+        """None when ``message`` is the deviation this entry covers (or it names no pattern); else why not."""
+        if not self.match:
+            return None
+        text = message.split("\nreproducer:\n", 1)[0]
+        missing = [m for m in self.match if not re.search(m, text)]
+        if missing:
+            return f"the failure no longer matches {missing}"
+        if category == "signatures":
+            problems = [p.strip() for line in text.splitlines() for p in line.split(": ", 1)[-1].split("; ")
+                        if p.strip()]
+            new = [p for p in problems if not any(re.search(m, p) for m in self.match)]
+            if new:
+                return f"the failure has problems no pattern covers: {new}"
+        return None
 
 
 def load_expectations(path: str | os.PathLike, api_version: str) -> dict[str, str]:
@@ -386,11 +436,13 @@ def update_expectations(
         raise ValueError(f"unknown API version {api_version!r}: known versions are {', '.join(VERSIONS)}")
     data = _read_expectations_file(path)
     old = data.get(api_version, {})
-    new = {check_id: old.get(check_id) or _first_line(message) for check_id, message in failed.items()}
+    new = {check_id: old.get(check_id) or Expectation(_first_line(message)) for check_id, message in failed.items()}
     if seen is not None:
         seen = set(seen)
         new.update({check_id: reason for check_id, reason in old.items() if check_id not in seen and check_id not in new})
     data[api_version] = dict(sorted(new.items()))
+    data = {v: {k: ({"reason": str(e), "match": list(e.match)} if getattr(e, "match", ()) else str(e))
+                for k, e in entries.items()} for v, entries in data.items()}
     data = {v: data[v] for v in VERSIONS if data.get(v)}
 
     header = ""

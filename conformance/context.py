@@ -59,7 +59,8 @@ def one_line(exc: BaseException, limit: int = 240) -> str:
 class Conformance:
     """Everything a check needs; one per session."""
 
-    def __init__(self, adapter_name: str, api_version: str | None, use_expectations: bool = True):
+    def __init__(self, adapter_name: str, api_version: str | None, use_expectations: bool = True,
+                 spec_root: str | None = None):
         from .. import adapters, spec  # cheap: no keras
 
         self.adapter_name = adapter_name
@@ -72,7 +73,7 @@ class Conformance:
         configure = getattr(self.adapter, "configure", None)
         if configure is not None:
             configure(version)
-        self.spec = spec.load(version)
+        self.spec = spec.load(version, root=spec_root)
         self.expectations: dict[str, str] = {}
         try:
             if use_expectations:
@@ -168,10 +169,13 @@ class Conformance:
         item = self.spec.get(f"optimizers.{optimizer}")
         if item is None:
             return None
-        names = [p.name for p in item.params]
-        for candidate in ("learning_rate", "lr"):
-            if candidate in names:
-                return candidate
+        # the one documented parameter that is, or was renamed from, the learning rate (spec renamed_from)
+        for p in item.params:
+            if p.name == "learning_rate" or p.renamed_from == "learning_rate":
+                return p.name
+        for p in item.params:
+            if p.name == "lr" and p.kind != "var_keyword":
+                return p.name
         return None
 
 

@@ -40,6 +40,12 @@ def pytest_addoption(parser):
     group.addoption("--no-expectations", action="store_true", default=False,
                     help="ignore the adapter's expectations file: every known deviation is reported "
                          "as the failure it is")
+    group.addoption("--spec", default=None, metavar="DIR",
+                    help="a directory of spec YAML files to certify against (default: the shipped spec/; "
+                         "for drafting entries: what the suite can generate from them shows at once)")
+    group.addoption("--allow-untested", action="store_true", default=False,
+                    help="do not fail the run when a documented item is untested (a check of it could "
+                         "not be generated from the spec, or no check covers it)")
     group.addoption("--report-html", default=None, metavar="PATH",
                     help="write the conformance report as one self-contained HTML page (items x "
                          "categories, failures with their reproducers, coverage table)")
@@ -65,7 +71,7 @@ class _Session:
             opt = self.config.getoption
             try:
                 self.ctx = Conformance(opt("--adapter"), opt("--api-version"),
-                                       use_expectations=not opt("--no-expectations"))
+                                       use_expectations=not opt("--no-expectations"), spec_root=opt("--spec"))
             except AdapterUnavailable as exc:
                 self.error = exc.message
             except ValueError as exc:  # spec.SpecError, unknown version
@@ -162,6 +168,26 @@ def conformance_check(request, conformance):
 
 
 _RECORD = pytest.StashKey()
+_EXPECTATION = pytest.StashKey()
+
+
+def _check_match(item, call, report, case) -> None:
+    """An expected failure whose expectation names its deviation (``match``) must fail that way; else it
+    becomes a plain failure that says so (a new failure is not hidden behind an old entry)."""
+    if not (report.skipped and hasattr(report, "wasxfail")) or call.excinfo is None:
+        return
+    expectation = item.stash.get(_EXPECTATION, None)
+    mismatch = getattr(expectation, "mismatch", None)
+    if mismatch is None:
+        return
+    exc = call.excinfo.value
+    why = mismatch(str(exc), case.category)
+    if why is None:
+        return
+    report.outcome = "failed"
+    del report.wasxfail
+    report.longrepr = (f"expected to fail, but not as declared ({why}; declared: "
+                       f"{list(expectation.match)}, reason: {expectation})\n{exc}")
 
 
 def _case(item):
@@ -195,6 +221,7 @@ def pytest_collection_modifyitems(session, config, items):
         state.collected_ids.append(item.name)
         key = _expectation_for(item, expectations)
         if key is not None:
+            item.stash[_EXPECTATION] = expectations[key]
             state.matched_expectations.add(key)
             item.add_marker(pytest.mark.xfail(reason=f"expected to fail on {state.ctx.adapter_name}: "
                                                      f"{expectations[key]}", strict=True))
@@ -220,7 +247,11 @@ def _classify(item, call, report):
             return "expected-fail", report.wasxfail
         lr = report.longrepr
         reason = lr[2] if isinstance(lr, tuple) and len(lr) == 3 else str(lr)
-        return "skipped", reason.removeprefix("Skipped: ")
+        reason = reason.removeprefix("Skipped: ")
+        from .layers import UNTESTED
+        if reason.startswith(UNTESTED):
+            return "untested", reason[len(UNTESTED):]
+        return "skipped", reason
     # failed
     excinfo = call.excinfo
     if excinfo is None:
@@ -229,6 +260,8 @@ def _classify(item, call, report):
             return "unexpected-pass", f"passed but expected to fail: {text.replace('[XPASS(strict)] ', '')}"
         return "failed", text
     exc = excinfo.value
+    if isinstance(report.longrepr, str) and report.longrepr.startswith("expected to fail, but not as declared"):
+        return "failed", report.longrepr
     notes = "\n".join(getattr(exc, "__notes__", []) or [])
     msg = str(exc) + (f"\n{notes}" if notes else "")
     leaves = [exc]
@@ -254,6 +287,7 @@ def pytest_runtest_makereport(item, call):
     case = _case(item)
     if case is None:
         return
+    _check_match(item, call, report, case)
     try:
         kind, message = _classify(item, call, report)
     except Exception as exc:  # noqa: BLE001 - never break the run over the report
@@ -271,8 +305,15 @@ def pytest_runtest_makereport(item, call):
         # and the tolerance entries it looked up
         "exercises": {k: sorted(v) for k, v in sorted(getattr(record, "exercised", {}).items())},
         "tolerances": _tolerances_used(),
+        # the reference's signatures are generated from the spec: comparing them with it cannot fail
+        "self_referential": case.category == "signatures" and _adapter_name(item.config) == "reference",
     }
     report.user_properties = list(report.user_properties) + [(_PROP, data)]
+
+
+def _adapter_name(config) -> str:
+    state = _state(config)
+    return state.ctx.adapter.name if state.ctx is not None else config.getoption("--adapter")
 
 
 def _tolerances_used() -> list[str]:
@@ -346,6 +387,22 @@ def _stale(state) -> dict:
     return {k: v for k, v in sorted(exp.items()) if not matched(k)}
 
 
+def _uncovered(ctx) -> list[str]:
+    """The documented items of the run's version that no check of the suite is generated for (whatever
+    ``-k`` selects): each check module's ``conformance_cases`` for each of its test functions."""
+    import importlib
+    covered = set()
+    for path in sorted(HERE.glob("test_*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        make = getattr(module, "conformance_cases", None)
+        if make is None:
+            continue
+        for name in dir(module):
+            if name.startswith("test_") and callable(getattr(module, name)):
+                covered.update(c.item for c in make(ctx, name))
+    return [i.name for i in ctx.spec.items() if i.name not in covered]
+
+
 def pytest_sessionfinish(session, exitstatus):
     state = _state(session.config)
     if not state.active or getattr(session.config, "workerinput", None) is not None:
@@ -360,6 +417,12 @@ def pytest_sessionfinish(session, exitstatus):
         state.report = Report()
     state.header = _header(state)
     state.stale = _stale(state)
+    state.uncovered = _uncovered(state.ctx)
+    state.header["uncovered"] = state.uncovered
+    untested = [r["id"] for r in state.report.checks.values() if r["outcome"] == "untested"]
+    state.header["allow_untested"] = bool(session.config.getoption("--allow-untested"))
+    if (untested or state.uncovered) and not state.header["allow_untested"] and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     path = session.config.getoption("--report-json")
     html_path = session.config.getoption("--report-html")
     if path or html_path:

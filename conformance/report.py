@@ -25,12 +25,14 @@ import json
 import os
 from collections import Counter
 
-OUTCOMES = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-pass", "skipped",
+OUTCOMES = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-pass", "untested", "skipped",
             "crashed")
-# worst first: how a documented item with several checks is scored (once)
-_SEVERITY = ("not-implemented", "crashed", "failed", "unexpected-pass", "expected-fail", "passed",
+# worst first: how a documented item with several checks is scored (once). An item with an untested
+# check is untested, never passed: the suite could not check all of it.
+_SEVERITY = ("not-implemented", "crashed", "failed", "unexpected-pass", "untested", "expected-fail", "passed",
              "skipped")
 FAILING = frozenset({"failed", "not-implemented", "unexpected-pass", "crashed"})
+UNTESTED = "untested"
 
 
 def worst(outcomes) -> str:
@@ -63,7 +65,7 @@ class Report:
         c = Counter(r["outcome"] for r in self.checks.values())
         return {o: c[o] for o in OUTCOMES if c[o]}
 
-    def items(self) -> dict[str, dict]:
+    def items(self, uncovered=()) -> dict[str, dict]:
         by_item: dict[str, dict[str, list[str]]] = {}
         for r in self.checks.values():
             by_item.setdefault(r["item"], {}).setdefault(r["category"], []).append(r["outcome"])
@@ -71,6 +73,8 @@ class Report:
         for item, cats in by_item.items():
             per_cat = {c: worst(v) for c, v in cats.items()}
             out[item] = {"outcome": worst(per_cat.values()), "categories": per_cat}
+        for item in uncovered:
+            out.setdefault(item, {"outcome": "untested", "categories": {}})
         return out
 
     def categories(self, order=()) -> dict[str, dict]:
@@ -93,9 +97,9 @@ class Report:
             **header,
             "exitstatus": int(exitstatus),
             "totals": self.totals(),
-            "items_totals": dict(Counter(v["outcome"] for v in self.items().values())),
+            "items_totals": dict(Counter(v["outcome"] for v in self.items(header.get("uncovered", ())).values())),
             "categories": self.categories(order),
-            "items": self.items(),
+            "items": self.items(header.get("uncovered", ())),
             "checks": [{k: v for k, v in r.items() if k != "phase"} for r in self.checks.values()],
             "stale_expectations": stale,
         }
@@ -116,9 +120,9 @@ class Report:
             f"adapter {a.get('name')}: {a.get('version_string')}; API version {header.get('api_version')}",
             f"device {a.get('device')}: {a.get('device_proof')}",
         ]
-        cols = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-pass", "skipped",
-                "crashed")
-        short = ("pass", "fail", "not-impl", "xfail", "xpass", "skip", "crash")
+        cols = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-pass", "untested",
+                "skipped", "crashed")
+        short = ("pass", "fail", "not-impl", "xfail", "xpass", "untested", "skip", "crash")
         head = f"{'category':<13}{'checks':>7} " + "".join(f"{s:>9}" for s in short) + "   items passing"
         lines.append(head)
         cats = self.categories(order)
@@ -132,15 +136,26 @@ class Report:
         lines.append(f"{'total':<13}{sum(totals.values()):>7} " + "".join(f"{totals.get(c, 0):>9}" for c in cols))
         items = self.items()
         ic = Counter(v["outcome"] for v in items.values())
-        lines.append(f"documented items: {len(items)} ("
+        uncovered = header.get("uncovered") or []
+        ic["untested"] += len(uncovered)
+        lines.append(f"documented items: {len(items) + len(uncovered)} ("
                      + ", ".join(f"{ic[o]} {o}" for o in OUTCOMES if ic[o]) + ")")
+        for name in uncovered:
+            lines.append(f"{'UNTESTED':>16} {name}: no check of the suite covers this documented item")
+        if ic["untested"] and not header.get("allow_untested"):
+            lines.append(f"the run fails: {ic['untested']} documented items are untested "
+                         f"(--allow-untested to accept that)")
         tol = header.get("tolerances") or {}
         lines.append("tolerances used: " + ("; ".join(f"{k} {v}" for k, v in tol.items()) if tol else
                                             "none (no check compared numbers)"))
-        bad = [r for r in self.checks.values() if r["outcome"] in FAILING]
+        bad = [r for r in self.checks.values() if r["outcome"] in FAILING or r["outcome"] == "untested"]
         for r in bad:
             msg = (r.get("message") or "").splitlines()
             lines.append(f"{r['outcome'].upper():>16} {r['id']}: {msg[0] if msg else ''}"[:400])
+        selfref = sum(1 for r in self.checks.values() if r.get("self_referential"))
+        if selfref:
+            lines.append(f"self-referential: {selfref} checks compare the implementation with the spec it is "
+                         f"generated from (they cannot fail on it; counted, not evidence)")
         for cid, reason in stale.items():
             lines.append(f"WARNING stale expectation (matches no collected check): {cid}: {reason}")
         return lines

@@ -18,7 +18,8 @@ from .report import FAILING, worst
 
 CATEGORIES = ("capabilities", "signatures", "shapes", "errors", "numerics", "roundtrips", "safety")
 COLORS = {"passed": "#c8ecc8", "failed": "#f6b8b8", "crashed": "#f09090", "not-implemented": "#f3d0a0",
-          "expected-fail": "#e8e0a8", "unexpected-pass": "#e4b8f0", "skipped": "#dddddd",
+          "expected-fail": "#e8e0a8", "unexpected-pass": "#e4b8f0", "untested": "#f8f0c0",
+          "skipped": "#dddddd",
           "no check": "#ffffff", "absent": "#ffffff"}
 
 _STYLE = """
@@ -49,11 +50,13 @@ def _page(title: str, body: list[str]) -> str:
 def _legend() -> str:
     return '<p class="legend">' + "".join(f"<span{_cell_style(o)}>{_e(o)}</span>" for o in
                                           ("passed", "failed", "crashed", "not-implemented",
-                                           "expected-fail", "unexpected-pass", "skipped")) + "</p>"
+                                           "expected-fail", "unexpected-pass", "untested", "skipped")) + "</p>"
 
 
 def _check_details(check: dict) -> str:
-    parts = [f"<b>{_e(check['id'])}</b>: {_e(check['outcome'])}"]
+    parts = [f"<b>{_e(check['id'])}</b>: {_e(check['outcome'])}"
+             + (" (self-referential: generated from the same spec, cannot fail here)"
+                if check.get("self_referential") else "")]
     if check.get("message"):
         parts.append(f"<pre>{_e(check['message'])}</pre>")
     if check.get("reproducer") and check["outcome"] != "passed":

@@ -1,7 +1,9 @@
 """Hypothesis strategies for the conformance checks, and the suite's hypothesis settings.
 
-Configurations are drawn small (Dense units 1..8, input dim 1..8, batch 1..6); optional constructor
-arguments are sometimes omitted so that the documented defaults get exercised. Array contents are not
+Layer configurations are drawn from each layer's spec entry (conformance/layers.py); here are the
+strategies of the model-level checks (a one-Dense regression model: units 1..8, input dim 1..8, batch
+1..6) and of losses and metrics. Optional arguments are sometimes omitted so that the documented defaults
+get exercised. Array contents are not
 drawn element by element: a drawn integer seed feeds ``numpy.random.default_rng`` through the helpers
 below, so a reproducer is one short line (``loss_arrays('categorical_crossentropy', 3, 4, 17)``).
 Settings: derandomized (the same examples every run), no example database, no deadline.
@@ -66,43 +68,6 @@ _OMIT = _Omit()
 
 def _drop_omitted(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not _OMIT}
-
-
-@st.composite
-def input_shapes(draw, last=None):
-    """A per-sample input shape: (d,) or (t, d)."""
-    d = draw(dims) if last is None else last
-    if draw(st.booleans()) and draw(st.booleans()):
-        return (draw(st.integers(1, 3)), d)
-    return (d,)
-
-
-# -- layers: (constructor kwargs, per-sample input shape) ----------------------------------------------
-def _dense(ctx, item):
-    acts = documented_activations(ctx)
-    return st.tuples(
-        st.fixed_dictionaries({
-            "units": units,
-            "activation": optional(st.sampled_from(acts)) if acts else st.just(_OMIT),
-            "use_bias": optional(st.booleans()),
-        }).map(_drop_omitted),
-        input_shapes(),
-    )
-
-
-def _activation(ctx, item):
-    acts = documented_activations(ctx)
-    return st.tuples(st.fixed_dictionaries({"activation": st.sampled_from(acts)}), input_shapes())
-
-
-LAYERS = {"Dense": _dense, "Activation": _activation}
-
-
-def layer_config(ctx, item):
-    """Strategy of (kwargs, input_shape) for a documented layer class, or None when the suite has no
-    configuration strategy for it yet (the check is then skipped and the gap reported)."""
-    make = LAYERS.get(item.attr)
-    return None if make is None else make(ctx, item)
 
 
 # -- losses and metrics --------------------------------------------------------------------------------

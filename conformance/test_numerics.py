@@ -1,8 +1,12 @@
 """Numerics: the implementation against the NumPy reference on identical weights and inputs.
 
-- ``test_numerics[layers.Dense]``: a model holding the layer is built in the implementation, its weights
-  are read with ``get_weights`` and set into the same model built by the reference; ``predict`` outputs
-  compared (tolerance kind ``forward``).
+- ``test_numerics[layers.Dense]``: a functional model holding the layer, on a configuration and inputs
+  drawn from the layer's spec entry (``conformance/layers.py``), in the implementation and in the
+  reference; drawn non-zero weights set into both (``set_weights``); ``predict`` outputs compared
+  (tolerance kind ``forward``).
+- ``test_layer_gradient[layers.Dense]``: one SGD step at learning rate 1 through a graph whose first
+  kernels are the layer's inputs: the gradients with respect to the input and to every weight
+  (``gradient``). Stochastic layers get ``test_training_statistics`` instead (statistical bounds).
 - ``test_numerics[losses.X]`` / ``[metrics.X]`` / ``[activations.X]``: the function on drawn arrays
   (``loss``/``forward``).
 - ``test_numerics[optimizers.Adam]``: three ``train_on_batch`` steps (loss mean_squared_error, learning
@@ -16,10 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keras_conformance.conformance import oracle, strategies
+from keras_conformance.conformance import layers as harness
+from keras_conformance.conformance import oracle, statistics, strategies
 from keras_conformance.conformance.context import Case
 from keras_conformance.conformance.tolerances import assert_close
 
@@ -31,9 +36,17 @@ def conformance_cases(ctx, function_name):
         return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY,
                      needs=("construct", "call", "compile", "fit"))
                 for i in ctx.spec.items() if i.name == "Model.train_on_batch"]
+    if function_name == "test_layer_gradient":
+        # a stochastic layer's training output is random: its training behaviour is checked by statistics
+        return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY,
+                     needs=("construct", "call", "compile", "fit"))
+                for i in ctx.spec.items() if i.is_layer and i.stochastic is None]
+    if function_name == "test_training_statistics":
+        return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
+                for i in ctx.spec.items() if i.is_layer and i.stochastic is not None]
     cases = []
     for i in ctx.spec.items():
-        if i.area.startswith("layers") and i.kind == "class":
+        if i.is_layer or (i.form_of and i.form_of in ctx.spec):
             cases.append(Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"), {"kind": "layer"}))
         elif i.area in ("losses", "metrics") and i.kind == "function":
             cases.append(Case(i.name, i.name, CONFORMANCE_CATEGORY, (), {"kind": "loss" if i.area == "losses"
@@ -78,54 +91,158 @@ def copy_weights(ctx, item_name, recipe, model, ref, reproducer, seed=None):
     ref.set_weights(arrays)
 
 
-def _layer(ctx, item, check, data):
-    s = strategies.layer_config(ctx, item)
-    if s is None:
-        pytest.skip(f"no configuration strategy for {item.name} yet")
-    (kwargs, input_shape), batch, seed = data.draw(st.tuples(s, strategies.batches, strategies.seeds),
-                                                   label="(config, input), batch, seed")
-    ctx.locate(item.name)
+def _layer_case(ctx, item, data, need=("input",)):
+    why = harness.missing(item, ctx.R, need)
+    if why:
+        harness.untested(why)
+    return data.draw(harness.cases(item), label="layer case")
+
+
+def _share_weights(ctx, item, lc, layer, ref_layer, reproducer):
+    """Drawn non-zero weights into the implementation's layer and the same arrays into the reference's,
+    after checking that the implementation's weight shapes are the documented ones."""
+    shapes = [tuple(np.shape(w)) for w in layer.get_weights()]
+    documented = [tuple(np.shape(w)) for w in ref_layer.get_weights()]
+    if shapes != documented:
+        raise AssertionError(f"{lc!r}: layer.get_weights() shapes {shapes}, the reference's (the documented "
+                             f"weights) {documented}\nreproducer:\n{reproducer}")
+    arrays = harness.drawn_weights(shapes, lc.seed + 2)
+    if arrays:
+        layer.set_weights(arrays)
+        ref_layer.set_weights(arrays)
+    return arrays
+
+
+def _layer(ctx, documented, check, data):
+    item = harness.layer_item(ctx.spec, documented)
+    form = documented.attr if documented.form_of else None
+    lc = _layer_case(ctx, item, data)
+    ctx.locate(documented.name)
     check.exercise("Model.predict", "x", "verbose")
-    if item.attr == "Activation":
-        # every documented activation on every example, not one drawn by chance
-        acts = strategies.documented_activations(ctx)
-        check.exercise("layers.Activation", "activation")
-        for act in acts:
-            check.exercise(f"activations.{act}", "x")
-            _compare_layer(ctx, item, check, {**kwargs, "activation": act}, input_shape, batch, seed)
-        return
-    check.exercise(item.name, *kwargs)
-    _compare_layer(ctx, item, check, kwargs, input_shape, batch, seed)
+    variants = [lc]
+    for name, choices in lc.every.items():      # every documented choice on every example
+        variants = [v.with_kwargs(**{name: c}) for v in variants for c in choices]
+    for v in variants:
+        check.exercise(documented.name, *v.kwargs)
+        for name in v.every:
+            if item.attr == "Activation":
+                check.exercise(f"activations.{v.kwargs[name]}", "x")
+        _compare_layer(ctx, item, check, v, form)
 
 
-def _compare_layer(ctx, item, check, kwargs, input_shape, batch, seed):
-    recipe = {"input_shape": input_shape, "layers": [(item.attr, kwargs)]}
-    xshape = (batch,) + tuple(input_shape)
-    set_drawn = bool(item.weights)
+def _compare_layer(ctx, item, check, lc, form=None):
     check.reproducer = "\n".join([
-        ctx.preamble(with_reference=True),
-        oracle.code(recipe, ctx.api_version, "K", "model"),
-        oracle.code(recipe, ctx.api_version, "R", "ref"),
-        *([oracle.drawn_weights_code("weights", "model", seed + 2),
-           "model.set_weights(weights); ref.set_weights(weights)"] if set_drawn
-          else ["ref.set_weights(model.get_weights())"]),
-        oracle.inputs_code("x", xshape, seed),
+        ctx.preamble(with_reference=True), harness.build_code(item, lc, "K", "model", "layer", form),
+        harness.build_code(item, lc, "R", "ref", "ref_layer", form),
+        f"weights = [(0.5 * np.random.default_rng({lc.seed + 2}).standard_normal(np.shape(w))).astype('float32') "
+        "for w in layer.get_weights()]",
+        "if weights: layer.set_weights(weights); ref_layer.set_weights(weights)",
+        harness.inputs_code(lc),
+        f"x = {'xs' if lc.multi else 'xs[0]'}",
         "got, expected = np.asarray(model.predict(x, verbose=0)), np.asarray(ref.predict(x, verbose=0))",
         "print(np.max(np.abs(got - expected)))"])
-    if set_drawn:
-        check.exercise("Model.set_weights", "weights")
-    ctx.seed(seed)
-    model = oracle.build(ctx.K, ctx.api_version, recipe)
-    ref = oracle.build(ctx.R, ctx.api_version, recipe)
-    copy_weights(ctx, item.name, recipe, model, ref, check.reproducer, seed + 2 if set_drawn else None)
-    x = oracle.inputs(xshape, seed)
-    got = ctx.k_numpy(oracle.predict(model, x))
-    expected = ctx.r_numpy(oracle.predict(ref, x))
+    ctx.seed(lc.seed)
+    model, layer = harness.build(ctx.K, item, lc, form=form)
+    ref, ref_layer = harness.build(ctx.R, item, lc, form=form)
+    if layer is not None and _share_weights(ctx, item, lc, layer, ref_layer, check.reproducer):
+        check.exercise("Layer.set_weights", "weights")
+    xs = harness.inputs(lc)
+    got = ctx.k_numpy(model.predict(harness.feed(lc, xs), verbose=0))
+    expected = ctx.r_numpy(ref.predict(harness.feed(lc, xs), verbose=0))
     assert_close(got, expected, kind="forward", device=ctx.device, reproducer=check.reproducer,
-                 what=f"{item.name}({oracle._kwargs_code(kwargs)}) output on input {xshape}"
-                      + (" with drawn non-zero weights" if set_drawn else ""))
+                 what=f"{lc!r}: output (inference)")
 
 
+@given(data=st.data())
+@strategies.SETTINGS
+def test_layer_gradient(conformance, case, conformance_check, data):
+    """One SGD step at learning rate 1 through a graph whose first kernels are the layer's inputs
+    (``layers.gradient_model``): the implementation's gradients with respect to the input and to every
+    weight of the layer, against the reference's, through the public API only."""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    lc = _layer_case(ctx, item, data)
+    lr_name = ctx.optimizer_lr_name("SGD")
+    if lr_name is None:
+        harness.untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
+    ctx.locate(item.name)
+    check = conformance_check
+    check.exercise(item.name, *lc.kwargs)
+    check.exercise("Model.train_on_batch", "x", "y")
+    check.exercise("Model.compile", "optimizer", "loss")
+    check.exercise("optimizers.SGD", lr_name)
+    batch = lc.shapes[0][0]
+    check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True), harness.gradient_model_code(item, lc, "K", "model"),
+        "k_layer, k_denses = layer, denses",
+        harness.gradient_model_code(item, lc, "R", "ref"),
+        harness.inputs_code(lc),
+        "for d, r, x in zip(k_denses, denses, xs): d.set_weights([x.reshape(x.shape[0], -1)]); "
+        "r.set_weights([x.reshape(x.shape[0], -1)])",
+        f"w = [(0.5 * np.random.default_rng({lc.seed + 2}).standard_normal(np.shape(a))).astype('float32') "
+        "for a in k_layer.get_weights()]",
+        "if w: k_layer.set_weights(w); layer.set_weights(w)",
+        f"x = np.eye({batch}, dtype='float32'); y = np.random.default_rng({lc.seed + 7}).standard_normal("
+        "np.shape(ref.predict(x, verbose=0))).astype('float32')",
+        f"model.compile(optimizer=K.optimizers.SGD({lr_name}=1.0), loss='mean_squared_error')",
+        f"ref.compile(optimizer=R.optimizers.SGD({lr_name}=1.0), loss='mean_squared_error')",
+        "print(model.train_on_batch(x, y), ref.train_on_batch(x, y))",
+        "print([np.max(np.abs(np.asarray(a) - b)) for a, b in zip(k_denses[0].get_weights() + k_layer.get_weights(), "
+        "denses[0].get_weights() + layer.get_weights())])"])
+    ctx.seed(lc.seed)
+    model, layer, denses = harness.gradient_model(ctx.K, item, lc)
+    ref, ref_layer, ref_denses = harness.gradient_model(ctx.R, item, lc)
+    xs = harness.inputs(lc)
+    for d, r, x in zip(denses, ref_denses, xs):
+        flat = x.reshape(x.shape[0], -1)
+        d.set_weights([flat])
+        r.set_weights([flat])
+    _share_weights(ctx, item, lc, layer, ref_layer, check.reproducer)
+    eye = np.eye(batch, dtype="float32")
+    out_shape = np.shape(ctx.r_numpy(ref.predict(eye, verbose=0)))
+    y = np.random.default_rng(lc.seed + 7).standard_normal(out_shape).astype("float32")
+    model.compile(optimizer=oracle.optimizer(ctx.K, "SGD", lr_name, 1.0), loss="mean_squared_error")
+    ref.compile(optimizer=oracle.optimizer(ctx.R, "SGD", lr_name, 1.0), loss="mean_squared_error")
+    loss = oracle.first_scalar(model.train_on_batch(eye, y), ctx.k_numpy)
+    ref_loss = oracle.first_scalar(ref.train_on_batch(eye, y), ctx.r_numpy)
+    assert_close(loss, ref_loss, kind="loss", device=ctx.device, reproducer=check.reproducer,
+                 what=f"{lc!r}: the loss train_on_batch returned")
+    for i, (d, r) in enumerate(zip(denses, ref_denses)):
+        assert_close(ctx.k_numpy(d.get_weights()[0]), ctx.r_numpy(r.get_weights()[0]), kind="gradient",
+                     device=ctx.device, reproducer=check.reproducer,
+                     what=f"{lc!r}: input {i} minus the gradient of the loss with respect to it")
+    names = [w.name for w in item.weights if not w.when or harness.evaluate(w.when, item, lc, harness.unknown_batch(lc))]
+    for i, (g, e) in enumerate(zip(layer.get_weights(), ref_layer.get_weights())):
+        name = names[i] if i < len(names) else f"weight {i}"
+        assert_close(ctx.k_numpy(g), ctx.r_numpy(e), kind="gradient", device=ctx.device, reproducer=check.reproducer,
+                     what=f"{lc!r}: {name} after one SGD step at learning rate 1 (old minus its gradient)")
+
+
+# -- training-mode statistics of stochastic layers ---------------------------------------------------------
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=3)
+def test_training_statistics(conformance, case, conformance_check, data):
+    """A stochastic layer called with ``training=True`` on a large input: the statistics its spec entry
+    documents (``stochastic``), each within a bound a correct implementation misses with probability
+    below ``layers.DELTA``. (At inference the forward numerics check requires the identity.)"""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    lc = _layer_case(ctx, item, data, ("input", "stochastic"))
+    rank = len(lc.shapes[0])
+    lc = harness.LayerCase(lc.item, lc.kwargs, [harness.statistics_shape(rank)] * len(lc.shapes), lc.seed,
+                           lc.dtype, "positive" if item.stochastic["kind"] == "multiplicative_gaussian" else "normal")
+    ctx.locate(item.name)
+    conformance_check.exercise(item.name, *lc.kwargs)
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(), harness.inputs_code(lc),
+        f"layer = K.layers.{item.attr}({lc.kwargs_code()})",
+        "out = np.asarray(a.to_numpy(layer(xs[0], training=True)))",
+        f"# documented training behaviour: {dict(item.stochastic)}"])
+    ctx.seed(lc.seed)
+    layer = harness.construct(ctx.K, item, lc)
+    x = harness.inputs(lc)[0]
+    out = ctx.k_numpy(layer(x, training=True))
+    statistics.check(item, lc, x, out, conformance_check.reproducer)
 # -- losses, metrics, activations -------------------------------------------------------------------------
 def _function(ctx, item, check, data):
     _function_edges(ctx, item, check)

@@ -34,6 +34,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from keras_conformance.conformance import layers as harness
 from keras_conformance.conformance import oracle, strategies
 from keras_conformance.conformance.context import Case, one_line
 from keras_conformance.conformance.tolerances import assert_close
@@ -53,6 +54,10 @@ _EXERCISES = {"save": ("filepath",), "save_weights": ("filepath",), "load_weight
 
 
 def conformance_cases(ctx, function_name):
+    if function_name == "test_layer_config":
+        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call")) for i in _layer_cases(ctx)]
+    if function_name == "test_layer_save":
+        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "save")) for i in _layer_cases(ctx)]
     if function_name == "test_config_roundtrip":
         return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"), {"procedure": i.attr})
                 for i in ctx.spec.items() if i.kind == "method" and i.owner == "Model"
@@ -437,3 +442,99 @@ def test_load_model_compile_false(conformance, case, conformance_check, data, tm
     raise AssertionError(f"models.load_model(path, compile=False): train_on_batch on the loaded model did not "
                          f"raise: it trains, so the model was compiled (documented {raises.type}: "
                          f"{raises.when}){tail}")
+
+
+# -- every documented layer: its configuration and a model file holding it -------------------------------
+def _layer_cases(ctx):
+    return [i for i in ctx.spec.items() if i.is_layer]
+
+
+def _layer_case(ctx, item, data, need=("input",)):
+    why = harness.missing(item, None, need)
+    if why:
+        harness.untested(why)
+    return data.draw(harness.cases(item), label="layer case")
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=_EXAMPLES)
+def test_layer_config(conformance, case, conformance_check, data):
+    """``layer.get_config()`` has the documented keys (the item's ``config_keys`` and ``layers.Layer``'s);
+    ``type(layer).from_config(config)`` rebuilds a layer with the same configuration that, on the same
+    weights, predicts the same."""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    lc = _layer_case(ctx, item, data, ("input", "config_keys"))
+    ctx.locate(item.name)
+    conformance_check.exercise(item.name, *lc.kwargs)
+    conformance_check.exercise("Layer.get_config")
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(), harness.build_code(item, lc), "config = layer.get_config(); print(sorted(config))",
+        f"again = K.layers.{item.attr}.from_config(config)", "print(again.get_config() == config)"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.seed(lc.seed)
+    model, layer = harness.build(ctx.K, item, lc)
+    config = layer.get_config()
+    expected = harness.expected_config_keys(ctx.spec, item)
+    got = set(config)
+    if got != expected:
+        raise AssertionError(
+            f"{lc!r}: get_config() keys " + (f"lack {sorted(expected - got)}" if expected - got else "")
+            + (" and " if expected - got and got - expected else "")
+            + (f"have undocumented {sorted(got - expected)}" if got - expected else "")
+            + f"; documented {sorted(expected)} ({item.source}){tail}")
+    again = type(layer).from_config(config)
+    rebuilt, again = harness.build(ctx.K, item, lc, layer=again)
+    got_config, first = _as_data(again.get_config()), _as_data(config)
+    if got_config != first:
+        raise AssertionError(f"{lc!r}: from_config(get_config()) changed the configuration: "
+                             f"{_first_difference(first, got_config)}{tail}")
+    weights = [ctx.k_numpy(w) for w in layer.get_weights()]
+    if weights:
+        again.set_weights(weights)
+    xs = harness.feed(lc, harness.inputs(lc))
+    assert_close(ctx.k_numpy(rebuilt.predict(xs, verbose=0)), ctx.k_numpy(model.predict(xs, verbose=0)),
+                 kind="roundtrip", device=ctx.device, reproducer=conformance_check.reproducer,
+                 what=f"{lc!r}: predictions of the layer rebuilt from its config, on the same weights")
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=_EXAMPLES)
+def test_layer_save(conformance, case, conformance_check, data, tmp_path_factory):
+    """A functional model holding the layer, with drawn non-zero weights: ``Model.save`` (``.h5``) then
+    ``models.load_model`` predicts the same and has the same weights."""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    lc = _layer_case(ctx, item, data)
+    ctx.locate(item.name)
+    path = str(tmp_path_factory.mktemp("layer_save") / "model.h5")
+    conformance_check.exercise(item.name, *lc.kwargs)
+    conformance_check.exercise("Model.save", "filepath")
+    conformance_check.exercise("models.load_model", "filepath")
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(), harness.build_code(item, lc), harness.inputs_code(lc),
+        f"model.save({path!r}); loaded = K.models.load_model({path!r})",
+        f"x = {'xs' if lc.multi else 'xs[0]'}",
+        "print(np.max(np.abs(np.asarray(loaded.predict(x, verbose=0)) - np.asarray(model.predict(x, verbose=0)))))"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.seed(lc.seed)
+    model, layer = harness.build(ctx.K, item, lc)
+    arrays = harness.drawn_weights([np.shape(w) for w in layer.get_weights()], lc.seed + 2)
+    if arrays:
+        layer.set_weights(arrays)
+    xs = harness.feed(lc, harness.inputs(lc))
+    before = ctx.k_numpy(model.predict(xs, verbose=0))
+    model.save(path)
+    try:
+        loaded = ctx.K.models.load_model(path)
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"{lc!r}: models.load_model of the saved model raised {one_line(exc)}{tail}") from None
+    assert_close(ctx.k_numpy(loaded.predict(xs, verbose=0)), before, kind="roundtrip", device=ctx.device,
+                 reproducer=conformance_check.reproducer, what=f"{lc!r}: predictions after save / load_model")
+    got = [ctx.k_numpy(w) for w in loaded.get_weights()]
+    assert [np.shape(w) for w in got] == [np.shape(w) for w in arrays], (
+        f"{lc!r}: the loaded model's weight shapes {[np.shape(w) for w in got]}, saved "
+        f"{[np.shape(w) for w in arrays]}{tail}")
+    for i, (g, e) in enumerate(zip(got, arrays)):
+        assert_close(g, e, kind="roundtrip", device=ctx.device, reproducer=conformance_check.reproducer,
+                     what=f"{lc!r}: weight {i} after save / load_model")

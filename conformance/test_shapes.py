@@ -1,86 +1,77 @@
 """Shapes: a layer's output shape and its weights' shapes follow the documented rules.
 
-For every documented layer with an ``output_shape`` rule (``test_output_shape[layers.Dense]``) and with
-documented ``weights`` (``test_weight_shapes[layers.Dense]``), on hypothesis-drawn configurations: the
-rule is evaluated over ``input_shape`` (batch first) and the constructor arguments (drawn, else the
-documented defaults) and compared with what the implementation produces (``predict`` on a model holding
-the layer, ``compute_output_shape`` with an unknown batch, the layer's ``get_weights`` and the model's
-``Model.get_weights`` in the documented order).
+For every documented layer (``test_output_shape[layers.Dense]``, ``test_weight_shapes[layers.Dense]``),
+on configurations and inputs drawn from its spec entry (``conformance/layers.py``): the ``output_shape``
+rule, evaluated over ``input_shape`` (batch first) and the constructor arguments, against what the
+implementation produces (``predict`` of a functional model holding the layer, and
+``compute_output_shape`` with an unknown batch); the documented ``weights`` (in order) against
+``layer.get_weights()`` and ``Model.get_weights()``. A layer whose entry lacks what the check needs is
+*untested*.
 """
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keras_conformance.conformance import oracle, strategies
+from keras_conformance.conformance import layers as harness
+from keras_conformance.conformance import strategies
 from keras_conformance.conformance.context import Case
 
 CONFORMANCE_CATEGORY = "shapes"
 
 
 def conformance_cases(ctx, function_name):
-    layers = [i for i in ctx.spec.items() if i.area.startswith("layers") and i.kind == "class"]
-    if function_name == "test_output_shape":
-        return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
-                for i in layers if i.output_shape]
+    if function_name == "test_layer_nodes":
+        return conformance_cases_nodes(ctx)
+    # a functional form (layers.add) is checked like its class (layers.Add), built with the function
+    forms = function_name == "test_output_shape"
     return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
-            for i in layers if i.weights]
+            for i in ctx.spec.items() if i.is_layer or (forms and i.form_of and i.form_of in ctx.spec)]
 
 
-evaluate = oracle.evaluate
+def _draw(ctx, item, data, need):
+    why = harness.missing(item, None, need)
+    if why:
+        harness.untested(why)
+    return data.draw(harness.cases(item), label="layer case")
 
 
-def _strategy(ctx, item):
-    s = strategies.layer_config(ctx, item)
-    if s is None:
-        pytest.skip(f"no configuration strategy for {item.name} yet")
-    return st.tuples(s, strategies.batches, strategies.seeds)
-
-
-def _exercise(ctx, check, item, kwargs):
-    check.exercise(item.name, *kwargs)
-    check.exercise("models.Sequential", "layers")
-    if ctx.api_version == "3":
-        check.exercise("layers.Input", "shape")
-
-
-def _recipe(item, kwargs, input_shape):
-    return {"input_shape": input_shape, "layers": [(item.attr, kwargs)]}
+def _exercise(check, item, case):
+    check.exercise(item.name, *case.kwargs)
+    check.exercise("models.Model", "inputs", "outputs")
+    check.exercise("layers.Input", "shape", "dtype")
 
 
 @given(data=st.data())
 @strategies.SETTINGS
 def test_output_shape(conformance, case, conformance_check, data):
     ctx = conformance
-    item = ctx.spec[case.item]
-    (kwargs, input_shape), batch, seed = data.draw(_strategy(ctx, item), label="(config, input), batch, seed")
-    recipe = _recipe(item, kwargs, input_shape)
+    documented = ctx.spec[case.item]
+    item = harness.layer_item(ctx.spec, documented)
+    form = documented.attr if documented.form_of else None
+    lc = _draw(ctx, item, data, ("input", "output_shape"))
+    expected = tuple(harness.evaluate(item.output_shape, item, lc))
     conformance_check.reproducer = "\n".join([
-        ctx.preamble(), oracle.code(recipe, ctx.api_version),
-        oracle.inputs_code("x", (batch,) + tuple(input_shape), seed),
-        "print(model.predict(x, verbose=0).shape)",
-        f"print(model.layers[-1].compute_output_shape({(None,) + tuple(input_shape)!r}))",
-        f"# documented: {item.output_shape}"])
-    ctx.locate(item.name)
-    _exercise(ctx, conformance_check, item, kwargs)
-    model = oracle.build(ctx.K, ctx.api_version, recipe)
-    x = oracle.inputs((batch,) + tuple(input_shape), seed)
-    got = tuple(ctx.k_numpy(oracle.predict(model, x)).shape)
-    expected = tuple(evaluate(item.output_shape, item, kwargs, (batch,) + tuple(input_shape)))
-    assert got == expected, (
-        f"{item.name}({oracle._kwargs_code(kwargs)}) on input {(batch,) + tuple(input_shape)}: output shape "
-        f"{got}, documented {expected} ({item.output_shape})\nreproducer:\n{conformance_check.reproducer}")
-    layer = model.layers[-1]
-    cos = getattr(layer, "compute_output_shape", None)
+        ctx.preamble(), harness.build_code(item, lc, form=form), harness.inputs_code(lc),
+        f"print(np.shape(model.predict({'xs' if lc.multi else 'xs[0]'}, verbose=0)))",
+        f"print(layer.compute_output_shape({harness.unknown_batch(lc)!r}))",
+        f"# documented: {item.output_shape} = {expected}"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.locate(documented.name)
+    _exercise(conformance_check, documented, lc)
+    model, layer = harness.build(ctx.K, item, lc, form=form)
+    got = tuple(ctx.k_numpy(model.predict(harness.feed(lc, harness.inputs(lc)), verbose=0)).shape)
+    assert got == expected, (f"{lc!r}: output shape {got}, documented {expected} ({item.output_shape}){tail}")
+    cos = getattr(layer, "compute_output_shape", None) if layer is not None else None
     if cos is not None:
-        unknown = (None,) + tuple(input_shape)
-        got2 = tuple(cos(unknown))
-        exp2 = tuple(evaluate(item.output_shape, item, kwargs, unknown))
-        assert got2 == exp2, (
-            f"{item.name}({oracle._kwargs_code(kwargs)}).compute_output_shape({unknown}) = {got2}, "
-            f"documented {exp2}\nreproducer:\n{conformance_check.reproducer}")
+        unknown = harness.unknown_batch(lc)
+        got2 = cos(unknown)
+        got2 = [tuple(s) for s in got2] if isinstance(got2, list) and got2 and isinstance(got2[0], (tuple, list)) \
+            else tuple(got2)
+        exp2 = tuple(harness.evaluate(item.output_shape, item, lc, unknown))
+        assert got2 == exp2, (f"{item.name}({lc.kwargs_code()}).compute_output_shape({unknown}) = {got2}, "
+                              f"documented {exp2} ({item.output_shape}){tail}")
 
 
 @given(data=st.data())
@@ -88,27 +79,74 @@ def test_output_shape(conformance, case, conformance_check, data):
 def test_weight_shapes(conformance, case, conformance_check, data):
     ctx = conformance
     item = ctx.spec[case.item]
-    (kwargs, input_shape), batch, seed = data.draw(_strategy(ctx, item), label="(config, input), batch, seed")
-    recipe = _recipe(item, kwargs, input_shape)
+    lc = _draw(ctx, item, data, ("input",))
+    full = harness.unknown_batch(lc)
+    expected = [(w.name, w.shape, tuple(harness.evaluate(w.shape, item, lc, full))) for w in item.weights
+                if not w.when or harness.evaluate(w.when, item, lc, full)]
     conformance_check.reproducer = "\n".join([
-        ctx.preamble(), oracle.code(recipe, ctx.api_version),
-        "print([w.shape for w in model.layers[-1].get_weights()])",
-        "print([np.shape(w) for w in model.get_weights()])  # the model's order: layer by layer",
-        "# documented: " + ", ".join(f"{w.name} {w.shape}" + (f" when {w.when}" if w.when else "")
-                                     for w in item.weights)])
+        ctx.preamble(), harness.build_code(item, lc),
+        "print([np.shape(w) for w in layer.get_weights()])",
+        "print([np.shape(w) for w in model.get_weights()])",
+        "# documented: " + (", ".join(f"{n} {e} = {s}" for n, e, s in expected) or "no weights")])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
     ctx.locate(item.name)
-    _exercise(ctx, conformance_check, item, kwargs)
-    model = oracle.build(ctx.K, ctx.api_version, recipe)
-    full = (None,) + tuple(input_shape)
-    expected = [(w.name, tuple(evaluate(w.shape, item, kwargs, full))) for w in item.weights
-                if not w.when or evaluate(w.when, item, kwargs, full)]
-    got = [tuple(np.shape(w)) for w in model.layers[-1].get_weights()]
-    assert got == [s for _, s in expected], (
-        f"{item.name}({oracle._kwargs_code(kwargs)}) on input {full}: weight shapes {got}, documented "
-        + ", ".join(f"{n} {s}" for n, s in expected)
-        + f"\nreproducer:\n{conformance_check.reproducer}")
-    problem = oracle.weight_order_problem(ctx.spec, recipe, model,
-                                          [np.shape(w) for w in model.get_weights()])
-    if problem:
-        raise AssertionError(f"{item.name}({oracle._kwargs_code(kwargs)}) on input {full}: {problem}"
-                             f"\nreproducer:\n{conformance_check.reproducer}")
+    _exercise(conformance_check, item, lc)
+    model, layer = harness.build(ctx.K, item, lc)
+    documented = [s for _, _, s in expected]
+    for what, arrays in (("layer.get_weights()", layer.get_weights()), ("Model.get_weights()", model.get_weights())):
+        got = [tuple(int(d) for d in np.shape(w)) for w in arrays]
+        assert got == documented, (
+            f"{lc!r}: {what} shapes {got}, documented "
+            + (", ".join(f"{n} {e} = {s}" for n, e, s in expected) or "no weights") + f" ({item.source}){tail}")
+
+
+# -- the layer methods of seed 003, on a layer shared by two calls ----------------------------------------
+NODE_METHODS = ("get_input_at", "get_output_at", "get_input_shape_at", "get_output_shape_at", "count_params")
+SHARED_CODE = ("a = K.layers.Input(shape=(4,)); b = K.layers.Input(shape=(2, 4)); shared = K.layers.Dense(3)\n"
+               "out_a = shared(a); out_b = shared(b)   # two calls: nodes 0 and 1")
+
+
+def shared_graph(K):
+    """A Dense layer called on two inputs of different ranks: (inputs, outputs, the shared layer)."""
+    a, b = K.layers.Input(shape=(4,)), K.layers.Input(shape=(2, 4))
+    shared = K.layers.Dense(3)
+    return [a, b], [shared(a), shared(b)], shared
+
+
+def conformance_cases_nodes(ctx):
+    return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct",))
+            for i in ctx.spec.items() if i.owner == "Layer" and i.attr in NODE_METHODS]
+
+
+def test_layer_nodes(conformance, case, conformance_check):
+    """``layer.get_input_at(i)`` / ``get_output_at(i)`` are the tensors of call i, ``get_input_shape_at(i)``
+    / ``get_output_shape_at(i)`` their shapes (batch None), and ``count_params()`` the number of scalars
+    in the weights (seed 003), on a Dense layer shared by two calls."""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    conformance_check.reproducer = "\n".join([ctx.preamble(), SHARED_CODE, f"print(shared.{item.attr}(1))"
+                                              if item.attr != "count_params" else "print(shared.count_params())"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.locate("layers.Dense")
+    method = getattr(ctx.locate("layers.Dense"), item.attr, None)
+    if method is None:
+        from keras_conformance.conformance.context import NotImplementedByAdapter
+        raise NotImplementedByAdapter(f"{item.name}: not implemented (layers.Dense has no {item.attr!r})")
+    inputs, outputs, shared = shared_graph(ctx.K)
+    conformance_check.exercise(item.name, *(("node_index",) if item.params else ()))
+    if item.attr == "count_params":
+        got = int(shared.count_params())
+        assert got == 4 * 3 + 3, f"Layer.count_params() of Dense(3) on 4 features is {got}, documented 15 " \
+                                 f"(kernel 4 x 3 + bias 3){tail}"
+        return
+    expected = {"get_input_at": inputs, "get_output_at": outputs,
+                "get_input_shape_at": [(None, 4), (None, 2, 4)],
+                "get_output_shape_at": [(None, 3), (None, 2, 3)]}[item.attr]
+    for node in (0, 1):
+        got = getattr(shared, item.attr)(node)
+        if item.attr.endswith("shape_at"):
+            got = tuple(None if d is None else int(d) for d in got)
+            assert got == expected[node], f"{item.name}({node}) = {got}, documented {expected[node]}{tail}"
+        else:
+            assert got is expected[node], (f"{item.name}({node}) is {got!r}, documented the tensor of call "
+                                           f"{node}: {expected[node]!r}{tail}")

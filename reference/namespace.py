@@ -17,11 +17,11 @@ import inspect
 import types
 
 from . import backend as _backend
-from . import surface
+from . import surface, versions
 
 __all__ = ["keras", "KERAS_VERSION", "MODULES"]
 
-KERAS_VERSION = {"2.2.4": "2.2.4", "2.3": "2.3.1", "3": "3.15.1"}
+KERAS_VERSION = versions.KERAS_VERSION
 MODULES = ("models", "layers", "losses", "metrics", "optimizers", "activations", "initializers",
            "regularizers", "constraints", "callbacks", "utils", "backend")
 
@@ -45,6 +45,9 @@ def keras(version) -> types.ModuleType:
             _CACHE.pop(v, None)
             raise
     return _CACHE[v]
+
+
+versions.register_classes(keras)
 
 
 def _spec_items(version):

@@ -6,12 +6,14 @@ from here.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import shapes
 from .schema import (
     KINDS,
     PARAM_KINDS,
@@ -27,7 +29,7 @@ from .schema import (
 
 __all__ = [
     "VERSIONS", "REQUIRED", "SpecError", "load", "load_raw", "Spec", "Item", "Param", "Raise", "Weight",
-    "KINDS", "PARAM_KINDS", "TRIGGERS", "ROOT",
+    "KINDS", "PARAM_KINDS", "TRIGGERS", "ROOT", "shapes",
 ]
 
 ROOT = Path(__file__).resolve().parent
@@ -64,6 +66,8 @@ class Param:
     note: str | None = None
     source: str | None = None
     accepts: tuple[str, ...] = ()       # var_keyword: the documented keys it takes (e.g. lr, clipnorm)
+    domain: Any = None                  # mapping: the values a check may draw (schema.DOMAIN_FIELDS)
+    renamed_from: str | None = None     # its name in earlier versions
 
     @property
     def required(self) -> bool:
@@ -78,8 +82,17 @@ class Param:
 class Raise:
     type: str
     when: str
-    trigger: str | None = None
+    trigger: Any = None                 # a TRIGGERS name, or a data trigger {construct: ...} / {call: ...}
     source: str | None = None
+
+    @property
+    def trigger_id(self) -> str | None:
+        """The trigger as a short id for test ids: ``not_compiled``, ``construct(units=0)``,
+        ``call(input_rank=1)``."""
+        if self.trigger is None or isinstance(self.trigger, str):
+            return self.trigger
+        kind, args = next(iter(self.trigger.items()))
+        return f"{kind}(" + ",".join(f"{k}={v!r}" for k, v in args.items()) + ")"
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,19 @@ class Item:
     since: str = VERSIONS[0]
     until: str = VERSIONS[-1]
     file: str = ""
+    input: Any = None                   # layers: what the layer accepts (schema.INPUT_FIELDS)
+    valid: tuple[str, ...] = ()         # layers: constraints on a drawn configuration and input
+    config_keys: tuple[str, ...] | None = None
+    base_config_keys: tuple[str, ...] | None = None   # where the layer lacks some of layers.Layer's
+    stochastic: Any = None              # layers: training-mode behaviour (schema.STOCHASTIC_FIELDS)
+    abstract: bool = False
+    form_of: str | None = None
+    renamed_from: str | None = None
+
+    @property
+    def is_layer(self) -> bool:
+        """A concrete documented layer class: the layer checks (shapes, numerics, round trips) apply."""
+        return self.kind == "class" and self.area.startswith("layers") and not self.abstract
 
     @property
     def owner(self) -> str:
@@ -235,14 +261,16 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
             default=rp["default"] if "default" in rp else REQUIRED,
             note=rp.get("note"),
             source=_source_for(rp.get("source"), version) or source,
-            accepts=tuple(rp.get("accepts") or ()),
+            accepts=rp.get("accepts") if isinstance(rp.get("accepts"), str) else tuple(rp.get("accepts") or ()),
+            domain=_frozen(rp.get("domain")),
+            renamed_from=rp.get("renamed_from"),
         ))
     raises = []
     for r in raw.get("raises") or []:
         if not alive(r, version):
             continue
         trig = r.get("trigger")
-        raises.append(Raise(type=r["type"], when=r["when"], trigger=None if trig in (None, "none") else trig,
+        raises.append(Raise(type=r["type"], when=r["when"], trigger=None if trig in (None, "none") else _frozen(trig),
                             source=_source_for(r.get("source"), version) or source))
     weights = tuple(Weight(w["name"], w["shape"], w.get("when")) for w in raw.get("weights") or []
                     if alive(w, version))
@@ -252,8 +280,51 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         output_shape=merged.get("output_shape"), weights=weights, note=merged.get("note"),
         aliases=tuple(merged.get("aliases") or ()),
         since=norm_version(raw.get("since", VERSIONS[0])), until=norm_version(raw.get("until", VERSIONS[-1])),
-        file=filename,
+        file=filename, input=_frozen(merged.get("input")), valid=tuple(merged.get("valid") or ()),
+        config_keys=tuple(merged["config_keys"]) if merged.get("config_keys") is not None else None,
+        base_config_keys=tuple(merged["base_config_keys"]) if merged.get("base_config_keys") is not None else None,
+        stochastic=_frozen(merged.get("stochastic")), abstract=bool(merged.get("abstract", False)),
+        form_of=merged.get("form_of"), renamed_from=merged.get("renamed_from"),
     )
+
+
+class FrozenDict(dict):
+    """A read-only mapping (spec data is immutable once loaded)."""
+
+    def _readonly(self, *args, **kwargs):
+        raise TypeError("spec data is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items(), key=repr)))
+
+
+def _frozen(value):
+    if isinstance(value, dict):
+        return FrozenDict({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _resolve_accepts(items: list[Item]) -> list[Item]:
+    """A ``**kwargs`` whose ``accepts`` names an item (``accepts: layers.Layer``) takes that item's keys:
+    the keyword arguments every layer accepts are written once."""
+    by_name = {i.name: i for i in items}
+    out = []
+    for item in items:
+        params = list(item.params)
+        for k, p in enumerate(params):
+            if isinstance(p.accepts, str):
+                base = by_name.get(p.accepts)
+                keys = next((q.accepts for q in (base.params if base else ()) if q.kind == "var_keyword"), None)
+                if base is None or keys is None or isinstance(keys, str):
+                    raise SpecError(f"{item.file}: {item.name}: params[{k}] ({p.name}): field 'accepts': "
+                                    f"{p.accepts!r} has no **kwargs with documented keys in version {item.version}")
+                params[k] = dataclasses.replace(p, accepts=tuple(keys))
+        out.append(dataclasses.replace(item, params=tuple(params)) if params != list(item.params) else item)
+    return out
 
 
 @functools.lru_cache(maxsize=None)
@@ -266,7 +337,7 @@ def _load(version: str, root: str | None) -> Spec:
             else:
                 absent[name] = (f"documented since {norm_version(entry.get('since', VERSIONS[0]))} "
                                 f"until {norm_version(entry.get('until', VERSIONS[-1]))} ({filename})")
-    return Spec(version, items, absent)
+    return Spec(version, _resolve_accepts(items), absent)
 
 
 def load(version: str, root: str | Path | None = None) -> Spec:

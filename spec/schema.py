@@ -10,7 +10,6 @@ A checker is a small function ``(value) -> error text | None``. No third-party s
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import re
 from pathlib import Path
@@ -34,9 +33,23 @@ TRIGGERS = (
     "get_layer_unknown_name",
     "get_layer_index_out_of_range",
 )
-# Names an output_shape / weight shape / weight `when` expression may use besides `input_shape` and the
-# item's own parameter names.
-EXPR_BUILTINS = frozenset({"len", "tuple", "int", "list", "None", "True", "False", "max", "min", "abs"})
+# Data triggers: a mapping instead of a name. `{construct: {units: 0}}` constructs the layer with those
+# arguments (over a valid drawn configuration); `{call: {input_rank: 1}}` calls a validly constructed
+# layer on an input of that rank (`input_count`: that many inputs; `input_dtype`: that dtype).
+DATA_TRIGGERS = ("construct", "call")
+CALL_TRIGGER_KEYS = ("input_rank", "input_count", "input_dtype")
+# Names an expression may use besides `input_shape` and the item's own parameter names: exactly what the
+# evaluator provides (spec/shapes.py), so an expression that validates can be evaluated.
+from .shapes import EXPR_NAMES  # noqa: E402
+
+EXPR_BUILTINS = frozenset(EXPR_NAMES)
+# How a check may draw a parameter (`domain:`): exactly one of these keys.
+DOMAIN_KINDS = ("choices", "ints", "floats", "permutation", "factorization", "lambda")
+# What an input's values are drawn from (`input: {values: ...}`).
+INPUT_VALUES = ("normal", "positive", "uniform", "integers")
+INPUT_DTYPES = ("float32", "int32")
+# Training-mode behaviour a check verifies by statistics (`stochastic: {kind: ...}`).
+STOCHASTIC_KINDS = ("dropout", "additive_gaussian", "multiplicative_gaussian", "alpha_dropout")
 
 _NAME_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 _IDENT_RE = re.compile(r"^[A-Za-z_]\w*$")
@@ -110,7 +123,52 @@ def _is_exc_type(v):
 def _is_trigger(v):
     if v is None or v == "none" or v in TRIGGERS:
         return None
-    return f"unknown trigger {v!r}; allowed: {', '.join(TRIGGERS)} or null"
+    if isinstance(v, dict):
+        if len(v) != 1 or next(iter(v)) not in DATA_TRIGGERS:
+            return (f"a data trigger is one of {{{', '.join(f'{k}: ...' for k in DATA_TRIGGERS)}}}, "
+                    f"got {v!r}")
+        kind, args = next(iter(v.items()))
+        if not isinstance(args, dict) or not args:
+            return f"{kind}: expected a non-empty mapping of arguments, got {args!r}"
+        if kind == "call":
+            bad = [k for k in args if k not in CALL_TRIGGER_KEYS]
+            if bad:
+                return f"call: unknown key(s) {bad}; allowed: {', '.join(CALL_TRIGGER_KEYS)}"
+        return None
+    return f"unknown trigger {v!r}; allowed: {', '.join(TRIGGERS)}, a data trigger {{construct: ...}} / " \
+           f"{{call: ...}}, or null"
+
+
+def _is_int_or_range(v):
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+        return None
+    if (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+            and 0 <= v[0] <= v[1]):
+        return None
+    return f"expected a non-negative int or an inclusive range [low, high], got {v!r}"
+
+
+def _is_num_range(v):
+    if (isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                     for x in v) and v[0] <= v[1]):
+        return None
+    return f"expected an inclusive range [low, high], got {v!r}"
+
+
+def _is_expr_list(v):
+    if not isinstance(v, list) or not v:
+        return f"expected a non-empty list of Python expressions, got {v!r}"
+    for e in v:
+        err = _is_expr(e)
+        if err:
+            return err
+    return None
+
+
+def _is_one_of(options):
+    def check(v):
+        return None if v in options else f"unknown value {v!r}; allowed: {', '.join(options)}"
+    return check
 
 
 def _is_source(v):
@@ -158,6 +216,16 @@ def _any(v):
     return None
 
 
+def _is_accepts(v):
+    if isinstance(v, str) and _NAME_RE.match(v):
+        return None     # the documented keys of that item's **kwargs (defined once, e.g. layers.Layer)
+    return _is_str_list(v)
+
+
+def _is_qualified(v):
+    return None if isinstance(v, str) and _NAME_RE.match(v) else f"expected a qualified name, got {v!r}"
+
+
 # field name -> (required, checker). Nested lists (params, raises, weights) and `versions` maps are
 # checked against their own tables below.
 ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
@@ -173,9 +241,49 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "aliases": (False, _is_str_list),
     "output_shape": (False, _is_expr),      # class items only
     "weights": (False, _is_list),           # class items only
+    "input": (False, _is_map),              # layers: what the layer accepts (INPUT_FIELDS)
+    "valid": (False, _is_expr_list),        # layers: constraints a drawn configuration and input must meet
+    "config_keys": (False, _is_str_list),   # layers: the keys of get_config() besides the base ones
+    "base_config_keys": (False, _is_str_list),  # layers: the base keys, where a layer has not layers.Layer's
+    "stochastic": (False, _is_map),         # layers: training-mode behaviour (STOCHASTIC_FIELDS)
+    "abstract": (False, _is_bool),          # a base class: no behaviour of its own to check
+    "form_of": (False, _is_qualified),      # a functional form (layers.add) of a layer class (layers.Add)
+    "renamed_from": (False, _is_qualified), # the same item under its name in earlier versions
     "versions": (False, _is_map),
 }
-ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "output_shape")
+ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "output_shape", "input", "valid", "config_keys",
+                    "base_config_keys", "stochastic")
+LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
+              "abstract")
+
+INPUT_FIELDS = {
+    "rank": (False, _is_int_or_range),      # rank with the batch dimension; default [2, 3]
+    "size": (False, _is_int_or_range),      # size of each non-batch dimension; default [1, 4]
+    "dtype": (False, _is_one_of(INPUT_DTYPES)),
+    "values": (False, _is_one_of(INPUT_VALUES)),
+    "count": (False, _is_int_or_range),     # several inputs (merge layers); default 1
+    "vary_axis": (False, _is_ident),        # the parameter naming the axis along which inputs may differ
+    "masked_by": (False, _is_ident),        # the parameter whose value fills some whole time steps
+}
+
+DOMAIN_FIELDS = {
+    "choices": (False, _is_list),
+    "ints": (False, _is_num_range),
+    "floats": (False, _is_num_range),
+    "permutation": (False, _is_expr),       # a permutation of the list the expression gives
+    "factorization": (False, _is_expr),     # a tuple of ints whose product is the expression's value
+    "unknown": (False, _is_bool),           # factorization: one entry may be -1
+    "lambda": (False, _is_str_list),        # bodies of `lambda x: <body>` (Lambda's function)
+    "omit": (False, _is_bool),              # may be left out so the default applies (default: true)
+    "every": (False, _is_bool),             # choices: every one is checked on every example
+}
+
+STOCHASTIC_FIELDS = {
+    "kind": (True, _is_one_of(STOCHASTIC_KINDS)),
+    "rate": (False, _is_expr),
+    "stddev": (False, _is_expr),
+    "shared_axes": (False, _is_expr),       # axes along which one random draw is shared (spatial dropout)
+}
 
 PARAM_FIELDS = {
     "name": (True, _is_ident),
@@ -185,10 +293,12 @@ PARAM_FIELDS = {
     "source": (False, _is_source),
     "since": (False, _is_version),
     "until": (False, _is_version),
-    "accepts": (False, _is_str_list),       # var_keyword only: the documented keys it takes
+    "accepts": (False, _is_accepts),        # var_keyword only: the documented keys it takes, or an item
+    "domain": (False, _is_map),             # the values a check may draw (DOMAIN_FIELDS)
+    "renamed_from": (False, _is_ident),     # the same parameter under its name in earlier versions
     "versions": (False, _is_map),
 }
-PARAM_OVERRIDABLE = ("default", "note", "source", "kind", "accepts")
+PARAM_OVERRIDABLE = ("default", "note", "source", "kind", "accepts", "domain")
 
 RAISE_FIELDS = {
     "type": (True, _is_exc_type),
@@ -295,7 +405,11 @@ def resolve_param(raw: dict, version: str) -> dict:
 
 
 def _free_names(expr: str) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+    """The names an expression reads, less those it binds itself (comprehension targets, lambda args)."""
+    tree = ast.parse(expr, mode="eval")
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
 
 
 def validate_item(name: Any, entry: Any, filename: str) -> None:
@@ -319,9 +433,25 @@ def validate_item(name: Any, entry: Any, filename: str) -> None:
             raise SpecError(f"{where}: field 'source': no source for version(s) {', '.join(missing)}")
 
     if entry["kind"] != "class":
-        for field in ("output_shape", "weights"):
+        for field in LAYER_ONLY:
             if field in entry:
                 raise SpecError(f"{where}: field {field!r}: only class items (layers) have {field}")
+    if "form_of" in entry and entry["kind"] != "function":
+        raise SpecError(f"{where}: field 'form_of': only a function item is the functional form of a class")
+    param_names = {p["name"] for p in (entry.get("params") or []) if isinstance(p, dict) and "name" in p}
+    for label, sub in [("input", entry.get("input"))] + [
+            (f"versions: {norm_version(v)}: input", o.get("input")) for v, o in (entry.get("versions") or {}).items()]:
+        if sub is None:
+            continue
+        _check_fields(sub, INPUT_FIELDS, f"{where}: field {label!r}")
+        for key in ("vary_axis", "masked_by"):
+            if key in sub and sub[key] not in param_names:
+                raise SpecError(f"{where}: field {label!r}: {key} {sub[key]!r} is not a parameter of the item")
+    for label, sub in [("stochastic", entry.get("stochastic"))] + [
+            (f"versions: {norm_version(v)}: stochastic", o.get("stochastic"))
+            for v, o in (entry.get("versions") or {}).items()]:
+        if sub is not None:
+            _check_fields(sub, STOCHASTIC_FIELDS, f"{where}: field {label!r}")
 
     params = entry.get("params") or []
     for i, p in enumerate(params):
@@ -336,6 +466,12 @@ def validate_item(name: Any, entry: Any, filename: str) -> None:
                     raise SpecError(f"{pw}: field 'versions': {norm_version(v)}: {field!r}: {err}")
         if not any(alive(p, v) for v in item_versions):
             raise SpecError(f"{pw}: field 'since': the parameter exists in no version where the item exists")
+        for v in item_versions:
+            if alive(p, v) and "domain" in resolve_param(p, v):
+                _check_domain(resolve_param(p, v)["domain"], f"{pw}: field 'domain'")
+        if "renamed_from" in p and p["renamed_from"] not in param_names:
+            raise SpecError(f"{pw}: field 'renamed_from': no parameter {p['renamed_from']!r} in the item "
+                            f"(it must be documented for the versions before the rename)")
         for v in item_versions:
             if not alive(p, v):
                 continue
@@ -378,13 +514,32 @@ def validate_item(name: Any, entry: Any, filename: str) -> None:
         _check_fields(r, RAISE_FIELDS, rw)
         if not any(alive(r, v) for v in item_versions):
             raise SpecError(f"{rw}: field 'since': the raise exists in no version where the item exists")
+        trig = r.get("trigger")
+        if isinstance(trig, dict) and "construct" in trig:
+            bad = [k for k in trig["construct"] if k not in param_names]
+            if bad:
+                raise SpecError(f"{rw}: field 'trigger': construct: {bad} are not parameters of the item")
 
-    names_ok = {"input_shape"} | {p["name"] for p in params} | EXPR_BUILTINS | set(dir(builtins))
-    if "output_shape" in entry:
-        bad = _free_names(entry["output_shape"]) - names_ok
+    names_ok = {"input_shape"} | {p["name"] for p in params} | EXPR_BUILTINS
+    exprs = [("output_shape", entry.get("output_shape"))]
+    exprs += [(f"valid[{i}]", e) for i, e in enumerate(entry.get("valid") or [])]
+    exprs += [(f"stochastic.{k}", e) for k, e in (entry.get("stochastic") or {}).items() if k != "kind"]
+    for v, o in (entry.get("versions") or {}).items():
+        exprs.append((f"versions: {norm_version(v)}: output_shape", o.get("output_shape")))
+        exprs += [(f"versions: {norm_version(v)}: valid[{i}]", e) for i, e in enumerate(o.get("valid") or [])]
+    for i, p in enumerate(params):
+        for v in item_versions:
+            dom = resolve_param(p, v).get("domain") if alive(p, v) else None
+            for k in ("permutation", "factorization"):
+                if dom and k in dom:
+                    exprs.append((f"params[{i}] ({p['name']}): domain.{k}", dom[k]))
+    for label, expr in exprs:
+        if expr is None:
+            continue
+        bad = _free_names(expr) - names_ok
         if bad:
-            raise SpecError(f"{where}: field 'output_shape': unknown name(s) {sorted(bad)} "
-                            f"(use input_shape and the constructor's parameter names)")
+            raise SpecError(f"{where}: field {label!r}: unknown name(s) {sorted(bad)} (use input_shape, "
+                            f"the constructor's parameter names and {', '.join(sorted(EXPR_BUILTINS))})")
     for i, w in enumerate(entry.get("weights") or []):
         ww = f"{where}: weights[{i}]"
         _check_fields(w, WEIGHT_FIELDS, ww)
@@ -394,6 +549,26 @@ def validate_item(name: Any, entry: Any, filename: str) -> None:
                 if bad:
                     raise SpecError(f"{ww}: field {field!r}: unknown name(s) {sorted(bad)} "
                                     f"(use input_shape and the constructor's parameter names)")
+
+
+def _check_domain(dom, where) -> None:
+    _check_fields(dom, DOMAIN_FIELDS, where)
+    kinds = [k for k in DOMAIN_KINDS if k in dom]
+    if len(kinds) != 1:
+        raise SpecError(f"{where}: exactly one of {', '.join(DOMAIN_KINDS)} (got {', '.join(kinds) or 'none'})")
+    if "choices" in dom and not dom["choices"]:
+        raise SpecError(f"{where}: choices: expected a non-empty list")
+    if dom.get("every") and "choices" not in dom:
+        raise SpecError(f"{where}: every: only a choices domain can be checked choice by choice")
+    if "unknown" in dom and "factorization" not in dom:
+        raise SpecError(f"{where}: unknown: only a factorization may have an unknown (-1) entry")
+    for body in dom.get("lambda") or ():
+        err = _is_expr(body)
+        if err:
+            raise SpecError(f"{where}: lambda: {err}")
+        bad = _free_names(body) - {"x"} - EXPR_BUILTINS
+        if bad:
+            raise SpecError(f"{where}: lambda: {body!r} uses {sorted(bad)}; a body may use only x")
 
 
 def validate(raw: Any, filename: str) -> None:

@@ -35,6 +35,8 @@ KERAS2 = ("2.2.4", "2.3")
 
 #: name -> (category, versions, description, factory)
 MUTANTS: dict[str, tuple[str, tuple[str, ...], str, object]] = {}
+#: name -> the documented items whose checks must catch it
+TARGETS: dict[str, tuple[str, ...]] = {}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -89,8 +91,11 @@ class MutantAdapter(ReferenceAdapter):
         return f"mutant {self.mutant!r} of the reference (API {self.active_version})"
 
 
-def mutant(category: str, versions: tuple[str, ...], description: str):
-    """Register ``mutate(K, version)`` under its name; the module attribute becomes the adapter factory."""
+def mutant(category: str, versions: tuple[str, ...], description: str, items: tuple[str, ...]):
+    """Register ``mutate(K, version)`` under its name; the module attribute becomes the adapter factory.
+    ``items``: the documented items whose checks must catch it (the item it breaks first; where that item
+    has no check of its own in the category, the items whose checks exercise it). Its kill test runs only
+    those items' checks of the category, and only their failures count."""
     def register(mutate):
         name = mutate.__name__
 
@@ -99,6 +104,7 @@ def mutant(category: str, versions: tuple[str, ...], description: str):
         factory.__name__ = factory.__qualname__ = name
         factory.__doc__ = description
         MUTANTS[name] = (category, tuple(versions), description, factory)
+        TARGETS[name] = tuple(items)
         return factory
     return register
 
@@ -166,7 +172,8 @@ def _lr_name(version: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # capabilities: a probe (construct -> call -> compile -> fit -> save) fails
 # --------------------------------------------------------------------------------------------------
-@mutant("capabilities", ALL, "Model.compile raises TypeError whatever it is given")
+@mutant("capabilities", ALL, "Model.compile raises TypeError whatever it is given",
+        items=('Model.compile',))
 def compile_raises(K, v):
     Base = K.get("models.Sequential")
 
@@ -177,7 +184,8 @@ def compile_raises(K, v):
     K.set("models.Sequential", Sequential)
 
 
-@mutant("capabilities", ALL, "Model.save raises OSError: nothing can be saved")
+@mutant("capabilities", ALL, "Model.save raises OSError: nothing can be saved",
+        items=('Model.save',))
 def save_raises(K, v):
     Base = K.get("models.Sequential")
 
@@ -191,20 +199,23 @@ def save_raises(K, v):
 # --------------------------------------------------------------------------------------------------
 # signatures: a documented default, or a documented parameter, differs
 # --------------------------------------------------------------------------------------------------
-@mutant("signatures", ALL, "Model.fit's `epochs` defaults to 2 (documented 1), and fit trains 2 epochs")
+@mutant("signatures", ALL, "Model.fit's `epochs` defaults to 2 (documented 1), and fit trains 2 epochs",
+        items=('Model.fit',))
 def fit_epochs_default_2(K, v):
     Base = K.get("models.Sequential")
     K.set("models.Sequential", type("Sequential", (Base,), {"fit": _with_default(Base.fit, "epochs", 2)}))
 
 
-@mutant("signatures", ALL, "Model.compile has no `loss_weights` parameter")
+@mutant("signatures", ALL, "Model.compile has no `loss_weights` parameter",
+        items=('Model.compile',))
 def compile_without_loss_weights(K, v):
     Base = K.get("models.Sequential")
     K.set("models.Sequential",
           type("Sequential", (Base,), {"compile": _without_param(Base.compile, "loss_weights")}))
 
 
-@mutant("signatures", ALL, "optimizers.SGD's learning rate (`lr` in 2.2.4) defaults to 0.1, documented 0.01")
+@mutant("signatures", ALL, "optimizers.SGD's learning rate (`lr` in 2.2.4) defaults to 0.1, documented 0.01",
+        items=('optimizers.SGD',))
 def sgd_lr_default_01(K, v):
     Base = K.get("optimizers.SGD")
     lr = _lr_name(v)
@@ -222,7 +233,8 @@ def sgd_lr_default_01(K, v):
     K.set("optimizers.SGD", SGD)
 
 
-@mutant("signatures", ALL, "layers.Dense has no `use_bias` parameter (it always adds a bias)")
+@mutant("signatures", ALL, "layers.Dense has no `use_bias` parameter (it always adds a bias)",
+        items=('layers.Dense',))
 def dense_without_use_bias(K, v):
     Base = K.get("layers.Dense")
     sig = Base.__signature__
@@ -242,7 +254,8 @@ def dense_without_use_bias(K, v):
 # shapes: an output shape or a weight shape differs from the documented rule
 # --------------------------------------------------------------------------------------------------
 @mutant("capabilities", ALL, "layers.Dense outputs units + 1 columns (compute_output_shape still says units): "
-                             "the predict probe expects (2, 3), fails, and blocks the shape checks")
+                             "the predict probe expects (2, 3), fails, and blocks the shape checks",
+        items=('Model.predict',))
 def dense_output_extra_column(K, v):
     Base = K.get("layers.Dense")
 
@@ -254,7 +267,8 @@ def dense_output_extra_column(K, v):
 
 
 @mutant("shapes", ALL, "layers.Dense on a 3-D input (batch, t, d) averages over t: output (batch, units), "
-                       "documented (batch, t, units)")
+                       "documented (batch, t, units)",
+        items=('layers.Dense',))
 def dense_3d_input_averages_time(K, v):
     Base = K.get("layers.Dense")
 
@@ -265,7 +279,8 @@ def dense_3d_input_averages_time(K, v):
     K.set("layers.Dense", Dense)
 
 
-@mutant("shapes", ALL, "layers.Dense.compute_output_shape drops the batch axis (call is right)")
+@mutant("shapes", ALL, "layers.Dense.compute_output_shape drops the batch axis (call is right)",
+        items=('layers.Dense',))
 def dense_compute_output_shape_drops_batch(K, v):
     Base = K.get("layers.Dense")
 
@@ -275,7 +290,8 @@ def dense_compute_output_shape_drops_batch(K, v):
     K.set("layers.Dense", Dense)
 
 
-@mutant("shapes", ALL, "layers.Dense keeps its kernel as (units, input_dim), documented (input_dim, units)")
+@mutant("shapes", ALL, "layers.Dense keeps its kernel as (units, input_dim), documented (input_dim, units)",
+        items=('layers.Dense',))
 def dense_kernel_transposed(K, v):
     Base = K.get("layers.Dense")
 
@@ -294,7 +310,8 @@ def dense_kernel_transposed(K, v):
 
 
 @mutant("shapes", ALL, "Model.get_weights lists each layer's bias before its kernel (layer.get_weights and "
-                       "Model.set_weights keep the documented order)")
+                       "Model.set_weights keep the documented order)",
+        items=('Model.get_weights', 'layers.Dense'))
 def model_get_weights_bias_first(K, v):
     Base = K.get("models.Sequential")
 
@@ -314,7 +331,8 @@ def model_get_weights_bias_first(K, v):
 # errors: a documented misuse raises another exception type, or nothing
 # --------------------------------------------------------------------------------------------------
 @mutant("errors", ALL, "Model.fit before compile raises TypeError (documented RuntimeError in 2.x, "
-                       "ValueError in 3)")
+                       "ValueError in 3)",
+        items=('Model.fit',))
 def fit_not_compiled_type_error(K, v):
     Base = K.get("models.Sequential")
 
@@ -327,7 +345,8 @@ def fit_not_compiled_type_error(K, v):
     K.set("models.Sequential", Sequential)
 
 
-@mutant("errors", KERAS2, "Model.get_layer(name='nope') returns None instead of raising ValueError")
+@mutant("errors", KERAS2, "Model.get_layer(name='nope') returns None instead of raising ValueError",
+        items=('Model.get_layer',))
 def get_layer_unknown_returns_none(K, v):
     Base = K.get("models.Sequential")
 
@@ -340,7 +359,8 @@ def get_layer_unknown_returns_none(K, v):
     K.set("models.Sequential", Sequential)
 
 
-@mutant("errors", ALL, "Model.predict with too many input features silently drops the extra columns")
+@mutant("errors", ALL, "Model.predict with too many input features silently drops the extra columns",
+        items=('Model.predict',))
 def predict_wrong_feature_count_truncates(K, v):
     Base = K.get("models.Sequential")
 
@@ -354,7 +374,8 @@ def predict_wrong_feature_count_truncates(K, v):
     K.set("models.Sequential", Sequential)
 
 
-@mutant("errors", ALL, "Model.compile with an unknown optimizer name silently uses SGD")
+@mutant("errors", ALL, "Model.compile with an unknown optimizer name silently uses SGD",
+        items=('Model.compile',))
 def compile_unknown_optimizer_uses_sgd(K, v):
     Base = K.get("models.Sequential")
     known = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam")
@@ -373,7 +394,8 @@ def compile_unknown_optimizer_uses_sgd(K, v):
 # --------------------------------------------------------------------------------------------------
 # numerics: a formula differs
 # --------------------------------------------------------------------------------------------------
-@mutant("numerics", ALL, "layers.Dense ignores its bias in the forward pass (the bias never trains)")
+@mutant("numerics", ALL, "layers.Dense ignores its bias in the forward pass (the bias never trains)",
+        items=('layers.Dense',))
 def dense_ignores_bias(K, v):
     Base = K.get("layers.Dense")
 
@@ -384,7 +406,8 @@ def dense_ignores_bias(K, v):
 
 
 @mutant("numerics", ALL, "the relu activation leaks 0.01 * x below zero (activations.relu, "
-                         "Dense(activation='relu'), Activation('relu'))")
+                         "Dense(activation='relu'), Activation('relu'))",
+        items=('activations.relu', 'layers.Activation', 'layers.Dense'))
 def relu_leaks(K, v):
     from keras_conformance.reference.autodiff import as_tensor
     pristine = K.get("activations.relu")
@@ -409,7 +432,8 @@ def relu_leaks(K, v):
         K.set(f"layers.{cls_name}", type(cls_name, (Base,), {"__init__": __init__}))
 
 
-@mutant("numerics", ALL, "losses.mean_squared_error (and mse) computes the mean absolute error")
+@mutant("numerics", ALL, "losses.mean_squared_error (and mse) computes the mean absolute error",
+        items=('losses.mean_squared_error',))
 def mse_is_mae(K, v):
     pristine = K.get("losses.mean_squared_error")
     mae = K.get("losses.mean_absolute_error")
@@ -421,7 +445,8 @@ def mse_is_mae(K, v):
     K.set("losses.mse", mean_squared_error)
 
 
-@mutant("numerics", ALL, "optimizers.SGD steps w - 0.5 * lr * g (documented w - lr * g)")
+@mutant("numerics", ALL, "optimizers.SGD steps w - 0.5 * lr * g (documented w - lr * g)",
+        items=('optimizers.SGD',))
 def sgd_half_step(K, v):
     Base = K.get("optimizers.SGD")
 
@@ -431,7 +456,8 @@ def sgd_half_step(K, v):
     K.set("optimizers.SGD", SGD)
 
 
-@mutant("numerics", ALL, "optimizers.Adam without bias correction (lr_t = lr)")
+@mutant("numerics", ALL, "optimizers.Adam without bias correction (lr_t = lr)",
+        items=('optimizers.Adam',))
 def adam_no_bias_correction(K, v):
     Base = K.get("optimizers.Adam")
 
@@ -443,7 +469,8 @@ def adam_no_bias_correction(K, v):
     K.set("optimizers.Adam", Adam)
 
 
-@mutant("numerics", ALL, "losses.categorical_crossentropy does not clip y_pred to [epsilon, 1 - epsilon]")
+@mutant("numerics", ALL, "losses.categorical_crossentropy does not clip y_pred to [epsilon, 1 - epsilon]",
+        items=('losses.categorical_crossentropy',))
 def cce_without_clipping(K, v):
     pristine = K.get("losses.categorical_crossentropy")
     from keras_conformance.reference.autodiff import as_tensor
@@ -459,7 +486,8 @@ def cce_without_clipping(K, v):
     K.set("losses.categorical_crossentropy", categorical_crossentropy)
 
 
-@mutant("numerics", ("2.3", "3"), "losses.categorical_crossentropy ignores `label_smoothing`")
+@mutant("numerics", ("2.3", "3"), "losses.categorical_crossentropy ignores `label_smoothing`",
+        items=('losses.categorical_crossentropy',))
 def cce_ignores_label_smoothing(K, v):
     pristine = K.get("losses.categorical_crossentropy")
 
@@ -471,7 +499,8 @@ def cce_ignores_label_smoothing(K, v):
     K.set("losses.categorical_crossentropy", categorical_crossentropy)
 
 
-@mutant("numerics", ALL, "Model.get_weights / set_weights list each layer's bias before its kernel")
+@mutant("numerics", ALL, "Model.get_weights / set_weights list each layer's bias before its kernel",
+        items=('Model.get_weights', 'Model.train_on_batch', 'optimizers.SGD', 'optimizers.Adam'))
 def weights_bias_before_kernel(K, v):
     Base = K.get("models.Sequential")
 
@@ -497,7 +526,8 @@ def weights_bias_before_kernel(K, v):
 # --------------------------------------------------------------------------------------------------
 # round trips: what is saved and restored is not what was there
 # --------------------------------------------------------------------------------------------------
-@mutant("roundtrips", ALL, "models.load_model re-initialises the last layer's kernel (glorot uniform)")
+@mutant("roundtrips", ALL, "models.load_model re-initialises the last layer's kernel (glorot uniform)",
+        items=('models.load_model', 'Model.save'))
 def load_model_reinitialises_a_layer(K, v):
     pristine = K.get("models.load_model")
 
@@ -514,7 +544,8 @@ def load_model_reinitialises_a_layer(K, v):
     K.set("models.load_model", load_model)
 
 
-@mutant("roundtrips", ALL, "Model.load_weights reads the file but does not assign the weights")
+@mutant("roundtrips", ALL, "Model.load_weights reads the file but does not assign the weights",
+        items=('Model.load_weights', 'Model.save_weights'))
 def load_weights_ignored(K, v):
     Base = K.get("models.Sequential")
 
@@ -527,7 +558,8 @@ def load_weights_ignored(K, v):
     K.set("models.Sequential", Sequential)
 
 
-@mutant("roundtrips", ALL, "layers.Dense.get_config leaves out `activation` (from_config makes it linear)")
+@mutant("roundtrips", ALL, "layers.Dense.get_config leaves out `activation` (from_config makes it linear)",
+        items=('layers.Dense', 'Model.get_config'))
 def dense_config_drops_activation(K, v):
     Base = K.get("layers.Dense")
 
@@ -539,7 +571,8 @@ def dense_config_drops_activation(K, v):
     K.set("layers.Dense", Dense)
 
 
-@mutant("roundtrips", ALL, "Model.save never stores the optimizer state (include_optimizer is ignored)")
+@mutant("roundtrips", ALL, "Model.save never stores the optimizer state (include_optimizer is ignored)",
+        items=('Model.save',))
 def save_drops_optimizer_state(K, v):
     Base = K.get("models.Sequential")
 
@@ -554,7 +587,8 @@ def save_drops_optimizer_state(K, v):
     K.set("models.Sequential", Sequential)
 
 
-@mutant("roundtrips", ALL, "models.load_model ignores compile=False: the loaded model is always compiled")
+@mutant("roundtrips", ALL, "models.load_model ignores compile=False: the loaded model is always compiled",
+        items=('models.load_model',))
 def load_model_ignores_compile_flag(K, v):
     pristine = K.get("models.load_model")
 
@@ -567,7 +601,8 @@ def load_model_ignores_compile_flag(K, v):
 
 
 @mutant("roundtrips", ALL, "models.load_model compiles the loaded model with a fresh optimizer of the saved "
-                           "configuration: the optimizer state in the file (iterations, Adam's moments) is lost")
+                           "configuration: the optimizer state in the file (iterations, Adam's moments) is lost",
+        items=('models.load_model', 'Model.save'))
 def load_model_fresh_optimizer(K, v):
     pristine = K.get("models.load_model")
 
@@ -587,7 +622,8 @@ def load_model_fresh_optimizer(K, v):
 # --------------------------------------------------------------------------------------------------
 # safety: loading / saving files
 # --------------------------------------------------------------------------------------------------
-@mutant("safety", ALL, "models.load_model on a corrupt file raises OSError with an empty message")
+@mutant("safety", ALL, "models.load_model on a corrupt file raises OSError with an empty message",
+        items=('models.load_model',))
 def load_model_unclear_error(K, v):
     pristine = K.get("models.load_model")
 
@@ -600,7 +636,8 @@ def load_model_unclear_error(K, v):
     K.set("models.load_model", load_model)
 
 
-@mutant("safety", ALL, "Model.save deletes an existing file before writing the new one (not atomic)")
+@mutant("safety", ALL, "Model.save deletes an existing file before writing the new one (not atomic)",
+        items=('Model.save',))
 def save_deletes_existing_first(K, v):
     Base = K.get("models.Sequential")
 

@@ -337,3 +337,52 @@ def test_compare_rules():
 ])
 def test_defaults_equal(a, b, equal):
     assert defaults_equal(a, b) is equal
+
+
+# -- a documented item the suite cannot check is untested, and the run fails ------------------------------
+UNCHECKABLE = """
+layers.Defrobnicate:
+  kind: class
+  doc: A fully described layer that the reference does not implement.
+  source: a test
+  params:
+    - {name: strength, default: 1.0, domain: {floats: [0.5, 2.0]}}
+  input: {rank: [2, 3]}
+  output_shape: "input_shape"
+  config_keys: [strength]
+"""
+
+
+def test_layer_without_input_domain_or_reference_class_is_untested_not_passed(tmp_path):
+    """A copy of spec/ where layers.Reshape lost its `input` field (which inputs the layer takes) and a
+    new layers.Defrobnicate that the reference (the oracle) lacks: neither is reported passed."""
+    import shutil
+    from keras_conformance import spec as spec_pkg
+    root = tmp_path / "spec"
+    shutil.copytree(spec_pkg.ROOT, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    core = root / "layers" / "core.yaml"
+    text = core.read_text(encoding="utf-8")
+    start = text.index("layers.Reshape:")
+    cut = text.index("  input: {rank: [2, 4]}", start)
+    core.write_text(text[:cut] + text[cut:].split("\n", 1)[1], encoding="utf-8")
+    (root / "layers" / "frobnicate.yaml").write_text(UNCHECKABLE, encoding="utf-8")
+    args = ("--adapter", "reference", "--api-version", "3", "--spec", str(root), "-k", "Reshape or Defrobnicate")
+    proc, data = run_suite(tmp_path, *args)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    reshape = data["items"]["layers.Reshape"]
+    assert reshape["outcome"] == "untested", reshape
+    assert reshape["categories"]["signatures"] == "passed"
+    defrob = data["items"]["layers.Defrobnicate"]
+    assert defrob["categories"]["signatures"] == "not-implemented", defrob
+    for name, why, cats in (("layers.Reshape", "has no `input` field", ("shapes", "numerics", "roundtrips")),
+                            ("layers.Defrobnicate", "the reference has no layers.Defrobnicate", ("numerics",))):
+        for category in cats:
+            assert data["items"][name]["categories"][category] == "untested", (name, category)
+        checks = [c for c in data["checks"] if c["item"] == name]
+        assert any(why in c["message"] for c in checks if c["outcome"] == "untested"), checks
+        assert not any(c["outcome"] == "passed" and c["category"] != "signatures" for c in checks), checks
+    assert proc.returncode != 0, "a run with untested documented items must fail"
+    assert "untested" in proc.stdout and "--allow-untested" in proc.stdout
+    proc2, data2 = run_suite(tmp_path, *args[:-2], "-k", "Reshape", "--allow-untested")
+    assert proc2.returncode == 0, proc2.stdout[-3000:]
+    assert data2["items"]["layers.Reshape"]["outcome"] == "untested"

@@ -523,3 +523,34 @@ def test_v3_metric_names_label_the_scalars_and_return_dict_keys():
     assert list(d) == ["accuracy", "loss", "mae"]
     assert values == [d[name] for name in model.metrics_names]
     assert list(model.test_on_batch(x, y, return_dict=True)) == ["accuracy", "loss", "mae"]
+
+
+def test_the_core_never_imports_the_versioned_surface():
+    """reference/engine, layers and saving are version-agnostic: they reach a version's classes through
+    ``versions.classes`` (registered by namespace.py), never by importing namespace.py or surface.py."""
+    import ast
+    from pathlib import Path
+    import keras_conformance.reference as ref
+    root = Path(ref.__file__).resolve().parent
+    offenders = []
+    for folder in ("engine", "layers", "saving", "autodiff"):
+        for path in sorted((root / folder).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""] + [a.name for a in node.names]
+                elif isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                if any(n.split(".")[-1] in ("namespace", "surface") for n in names):
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not offenders, offenders
+
+
+def test_the_keras_version_string_is_defined_once():
+    from keras_conformance import reference
+    from keras_conformance.reference import versions
+    from keras_conformance.reference.saving import hdf5
+    assert reference.KERAS_VERSION is versions.KERAS_VERSION
+    assert hdf5.KERAS_VERSION_STRINGS is versions.KERAS_VERSION
+    for v, t in versions.TRAITS.items():
+        assert reference.keras(v).__version__ == t.keras_version == versions.KERAS_VERSION[v]

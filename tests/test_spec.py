@@ -50,10 +50,15 @@ def test_shipped_spec_loads(version):
             assert p.required == (p.default is spec.REQUIRED and p.kind in ("positional_or_keyword",
                                                                               "keyword_only"))
         for r in item.raises:
-            assert r.trigger is None or r.trigger in spec.TRIGGERS
+            assert r.trigger is None or r.trigger in spec.TRIGGERS or (
+                isinstance(r.trigger, dict) and next(iter(r.trigger)) in spec.schema.DATA_TRIGGERS)
             assert r.source
-    assert {i.area for i in s.items()} == {"models", "layers/core", "losses", "optimizers"} | (
+    assert {i.area for i in s.items()} >= {"models", "layers/base", "layers/core", "losses", "optimizers"} | (
         {"metrics"} if version == "2.3" else set())
+    for item in s.items():
+        if item.is_layer:   # every concrete layer carries what its generated checks need
+            assert item.input is not None and item.config_keys is not None, item.name
+            assert item.output_shape, item.name
     assert [i.name for i in s.items(kind="class", area="optimizers")] == ["optimizers.SGD", "optimizers.Adam"]
 
 
@@ -262,6 +267,89 @@ Model.fit:
     "bad_name": ("""
 fit: {kind: function, doc: d, source: s}
 """, "fit", "bad qualified name"),
+    # the fields the layer checks are generated from
+    "builtin_the_evaluator_lacks": ("""
+layers.Dense:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: units}]
+  output_shape: "input_shape[:-1] + (pow(units, 1),)"
+""", "layers.Dense", "field 'output_shape': unknown name(s) ['pow']"),
+    "unknown_input_field": ("""
+layers.Dense: {kind: class, doc: d, source: s, input: {rank: [2, 3], ranks: 2}}
+""", "layers.Dense", "field 'input': unknown field 'ranks'"),
+    "bad_rank_range": ("""
+layers.Dense: {kind: class, doc: d, source: s, input: {rank: [3, 2]}}
+""", "layers.Dense", "field 'rank': expected a non-negative int or an inclusive range"),
+    "vary_axis_not_a_param": ("""
+layers.Concatenate: {kind: class, doc: d, source: s, params: [{name: axis, default: -1}], input: {count: 2, vary_axis: axes}}
+""", "layers.Concatenate", "vary_axis 'axes' is not a parameter of the item"),
+    "domain_with_two_kinds": ("""
+layers.Dense:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: units, domain: {ints: [1, 4], choices: [1, 2]}}]
+""", "layers.Dense", "params[0] (units): field 'domain': exactly one of"),
+    "domain_unknown_name": ("""
+layers.Reshape:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: target_shape, domain: {factorization: "prod(input_shap[1:])"}}]
+""", "layers.Reshape", "unknown name(s) ['input_shap']"),
+    "lambda_body_uses_a_name": ("""
+layers.Lambda:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: function, domain: {lambda: ["np.square(x)"]}}]
+""", "layers.Lambda", "a body may use only x"),
+    "every_without_choices": ("""
+layers.Dense:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: units, domain: {ints: [1, 4], every: true}}]
+""", "layers.Dense", "every: only a choices domain"),
+    "data_trigger_unknown_kind": ("""
+layers.Dense:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: units}]
+  raises: [{type: ValueError, when: w, trigger: {build: {units: 0}}}]
+""", "layers.Dense", "raises[0]: field 'trigger': a data trigger is one of"),
+    "data_trigger_unknown_argument": ("""
+layers.Dense:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: units}]
+  raises: [{type: ValueError, when: w, trigger: {construct: {unit: 0}}}]
+""", "layers.Dense", "construct: ['unit'] are not parameters of the item"),
+    "call_trigger_unknown_key": ("""
+layers.Dense:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: units}]
+  raises: [{type: ValueError, when: w, trigger: {call: {rank: 1}}}]
+""", "layers.Dense", "call: unknown key(s) ['rank']"),
+    "stochastic_unknown_kind": ("""
+layers.Dropout: {kind: class, doc: d, source: s, params: [{name: rate}], stochastic: {kind: bernoulli}}
+""", "layers.Dropout", "field 'kind': unknown value 'bernoulli'"),
+    "layer_field_on_function": ("""
+layers.add: {kind: function, doc: d, source: s, input: {count: 2}}
+""", "layers.add", "field 'input': only class items (layers) have input"),
+    "renamed_from_unknown": ("""
+optimizers.SGD:
+  kind: class
+  doc: d
+  source: s
+  params: [{name: learning_rate, default: 0.01, renamed_from: lrate}]
+""", "optimizers.SGD", "field 'renamed_from': no parameter 'lrate'"),
 }
 
 
@@ -270,6 +358,34 @@ def _write(root: Path, rel: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return path
+
+
+def test_layer_fields_resolve_per_version_and_accepts_is_written_once():
+    s3, s2 = spec.load("3"), spec.load("2.3")
+    assert s3["layers.Dropout"].param("kwargs").accepts == s3["layers.Layer"].param("kwargs").accepts
+    assert "batch_input_shape" in s2["layers.Dropout"].param("kwargs").accepts
+    assert "batch_input_shape" not in s3["layers.Dropout"].param("kwargs").accepts
+    assert "activity_regularizer" in s2["layers.Dense"].config_keys
+    assert "activity_regularizer" not in s3["layers.Dense"].config_keys
+    assert s3["layers.Layer"].abstract and not s3["layers.Layer"].is_layer and s3["layers.Dense"].is_layer
+    with pytest.raises(TypeError, match="read-only"):
+        s3["layers.Dense"].input["rank"] = 9
+    r = next(r for r in s3["layers.Dense"].raises if isinstance(r.trigger, dict) and "call" in r.trigger)
+    assert r.trigger_id == "call(input_rank=1)"
+
+
+def test_shape_helpers_are_what_expressions_see():
+    from keras_conformance.spec import shapes
+    assert shapes.conv_output_length(7, 3, "valid", 2) == 3
+    assert shapes.conv_output_length(7, 3, "same", 2) == 4
+    assert shapes.conv_output_length(None, 3, "same", 2) is None
+    assert shapes.dot_output_shape((None, 3, 4), (None, 3, 4), 1) == (None, 4, 4)
+    assert shapes.dot_output_shape((None, 4), (None, 4), -1) == (None, 1)
+    assert shapes.concat_output_shape([(None, 2, 3), (None, 2, 5)], -1) == (None, 2, 8)
+    assert shapes.evaluate("tuple(d * 2 for d in input_shape[1:])", {"input_shape": (None, 2, 3)}) == (4, 6)
+    with pytest.raises(NameError):
+        shapes.evaluate("open('x')", {})
+    assert schema.EXPR_BUILTINS == frozenset(shapes.EXPR_NAMES)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))

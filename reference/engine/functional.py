@@ -141,15 +141,25 @@ class Network(Layer):
         return shapes[0] if len(shapes) == 1 else shapes
 
     def _run_graph(self, inputs: list[Tensor], training=None) -> list[Tensor]:
+        """Run the graph; the masks the layers compute (Masking, ...) travel along with the values, and
+        those of the outputs are kept in ``_output_masks`` for the loss (masked steps do not count)."""
         values = {id(t): x for t, x in zip(self.inputs, inputs)}
+        masks: dict[int, object] = {}
         for node in self._nodes:
             if not node.input_tensors:
                 continue
             args = [values[id(t)] for t in node.input_tensors]
+            in_masks = [masks.get(id(t)) for t in node.input_tensors]
             call_training = node.call_kwargs.get("training", training)
-            out = node.layer._run(args if len(args) > 1 else args[0], training=call_training)
-            for t, value in zip(node.output_tensors, _as_list(out)):
+            arg = args if len(args) > 1 else args[0]
+            out = node.layer._run(arg, training=call_training)
+            out_mask = node.layer.compute_mask(arg, in_masks if len(in_masks) > 1 else in_masks[0])
+            outs = _as_list(out)
+            for t, value in zip(node.output_tensors, outs):
                 values[id(t)] = value
+                if out_mask is not None and len(outs) == 1:
+                    masks[id(t)] = out_mask
+        self._output_masks = [masks.get(id(t)) for t in self.outputs]
         return [values[id(t)] for t in self.outputs]
 
     def call(self, inputs, training=None):

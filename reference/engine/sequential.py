@@ -76,8 +76,8 @@ class Sequential(Model):
                 self._rebuild()
 
     def _make_input_layer(self, batch_shape, first_layer=None, dtype=None):
-        from .. import namespace
-        K = namespace.keras(self._api_version)
+        from .. import versions
+        K = versions.classes(self._api_version)
         name = None
         if first_layer is not None and self._api_version != "3":
             name = first_layer.name + "_input"

@@ -60,8 +60,8 @@ def serialize_layer(layer) -> dict:
 def _find_class(class_name, api_version, custom_objects=None):
     if custom_objects and class_name in custom_objects:
         return custom_objects[class_name]
-    from .. import namespace
-    K = namespace.keras(api_version)
+    from .. import versions
+    K = versions.classes(api_version)
     if class_name in ("Functional", "Model"):
         return K.models.Model
     for module in (K.layers, K.models):

@@ -14,16 +14,25 @@ import json
 import numpy as np
 
 from .. import backend
+from .. import versions
 from ..autodiff import Tensor, as_tensor, grad, no_grad
 from .callbacks import CallbackList, History, ProgbarLogger
 from .functional import Network, _as_list
 
 __all__ = ["Model"]
 
-KERAS_VERSION = {"2.2.4": "2.2.4", "2.3": "2.3.1", "3": "3.15.1"}
+KERAS_VERSION = versions.KERAS_VERSION
 
 _OPTIMIZER_NAMES = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad",
                     "adadelta": "Adadelta", "adam": "Adam", "adamax": "Adamax", "nadam": "Nadam"}
+
+
+def _mask_for(mask, scores):
+    """An output mask where it fits the per-step losses (one entry per sample and step), else None."""
+    if mask is None:
+        return None
+    mask = np.asarray(getattr(mask, "data", mask))
+    return mask if tuple(mask.shape) == tuple(scores.shape) else None
 
 
 def _float(x) -> float:
@@ -68,8 +77,7 @@ class Model(Network):
 
     # ---------------------------------------------------------------- compile
     def _get_optimizer(self, optimizer):
-        from .. import namespace
-        K = namespace.keras(self._api_version)
+        K = versions.classes(self._api_version)
         if isinstance(optimizer, str):
             cls_name = _OPTIMIZER_NAMES.get(optimizer.lower())
             if cls_name is None or not hasattr(K.optimizers, cls_name):
@@ -394,15 +402,18 @@ class Model(Network):
         """(total loss Tensor, [per-output loss Tensor])"""
         from .. import losses
         total, per_output = None, []
-        for entry, y, p, w in zip(self._loss_entries, ys, preds, sws):
+        masks = list(getattr(self, "_output_masks", None) or [None] * len(preds))
+        masks += [None] * (len(preds) - len(masks))
+        for entry, y, p, w, m in zip(self._loss_entries, ys, preds, sws, masks):
             if entry is None:
                 per_output.append(None)
                 continue
             if entry.is_object:
                 value = entry.fn(y, p, sample_weight=w)
             else:
-                value = losses.reduce_weighted(entry.fn(as_tensor(y), p), w,
-                                               api_version=self._api_version)
+                scores = entry.fn(as_tensor(y), p)
+                m = _mask_for(m, scores)
+                value = losses.reduce_weighted(scores, w, m, api_version=self._api_version)
             per_output.append(value)
             term = value * entry.weight if entry.weight != 1.0 else value
             total = term if total is None else total + term

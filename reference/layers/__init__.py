@@ -1,6 +1,14 @@
-"""Layers of the reference: the version-agnostic cores (``reference.keras(v).layers`` wraps them)."""
-from .base import InputSpec, KerasTensor, Layer, Node
-from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+"""Layers of the reference: the version-agnostic cores (``reference.keras(v).layers`` wraps them).
 
-__all__ = ["Layer", "InputSpec", "KerasTensor", "Node", "InputLayer", "Input", "Dense",
-           "Activation", "Dropout", "Flatten", "Reshape"]
+One module a family, as the spec has one file a family (``spec/layers/<family>.yaml``); each module's
+``__all__`` is what it exports.
+"""
+from . import advanced_activations, base, core, merge, noise
+from .advanced_activations import *  # noqa: F401,F403
+from .base import InputSpec, KerasTensor, Layer, Node
+from .core import *  # noqa: F401,F403
+from .merge import *  # noqa: F401,F403
+from .noise import *  # noqa: F401,F403
+
+FAMILIES = (core, merge, advanced_activations, noise)
+__all__ = ["Layer", "InputSpec", "KerasTensor", "Node"] + [n for m in FAMILIES for n in m.__all__]

@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 
-from .. import backend
+from .. import backend, versions
 from ..autodiff import Tensor, Variable, as_tensor
 
 __all__ = ["Layer", "InputSpec", "KerasTensor", "Node", "unique_name", "reset_uids",
@@ -43,7 +43,7 @@ def unique_name(prefix: str, api_version) -> str:
     counters = _UIDS.setdefault(version, {})
     n = counters.get(prefix, 0)
     counters[prefix] = n + 1
-    if version == "3":
+    if not versions.traits(version).names_count_from_one:
         return prefix if n == 0 else f"{prefix}_{n}"
     return f"{prefix}_{n + 1}"
 
@@ -172,14 +172,6 @@ class InputSpec:
 
 # --- the Layer ----------------------------------------------------------------------------------
 
-# Keywords every layer accepts in each version (2.2.4 base_layer.py allowed_kwargs; 3 Layer.__init__).
-_LAYER_KWARGS = {
-    "2.2.4": {"input_shape", "batch_input_shape", "batch_size", "dtype", "name", "trainable",
-              "weights", "input_dtype"},
-    "2.3": {"input_shape", "batch_input_shape", "batch_size", "dtype", "name", "trainable",
-            "weights", "input_dtype"},
-    "3": {"input_shape", "input_dim", "dtype", "name", "trainable", "autocast"},
-}
 
 
 class Layer:
@@ -189,10 +181,10 @@ class Layer:
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
         version = self._api_version
-        allowed = _LAYER_KWARGS[version]
+        traits = versions.traits(version)
         for key in kwargs:
-            if key not in allowed:
-                if version == "3":
+            if key not in traits.layer_kwargs:
+                if traits.unknown_kwarg_error is ValueError:
                     raise ValueError(f"Unrecognized keyword arguments passed to "
                                      f"{type(self).__name__}: {{{key!r}: {kwargs[key]!r}}}")
                 raise TypeError(f"Keyword argument not understood: {key!r} "
@@ -236,10 +228,10 @@ class Layer:
         init = _get("initializers", initializer if initializer is not None else "glorot_uniform",
                     self._api_version)
         value = np.asarray(init(shape, dtype=dtype or self.dtype), dtype=dtype or self.dtype)
-        if self._api_version == "3":
-            var_name = name
-        else:
+        if versions.traits(self._api_version).scoped_weight_names:
             var_name = f"{self.name}/{name}:0"
+        else:
+            var_name = name
         var = LayerVariable(value, name=var_name, trainable=trainable, dtype=dtype or self.dtype)
         var.path = f"{self.name}/{name}"
         var.regularizer = regularizer
@@ -316,6 +308,18 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output: the input's mask passed on by a layer that supports masking (for
+        several inputs, the steps every input keeps); None otherwise."""
+        if isinstance(mask, (list, tuple)):
+            given = [np.asarray(m.data if isinstance(m, Tensor) else m, dtype=bool) for m in mask if m is not None]
+            if not given:
+                return None
+            mask = np.logical_and.reduce(given) if len(given) > 1 else given[0]
+        if mask is None or not self.supports_masking:
+            return None
+        return mask
+
     def _call_takes_training(self) -> bool:
         import inspect
         return "training" in inspect.signature(self.call).parameters
@@ -375,16 +379,34 @@ class Layer:
         value = self.output
         return [t.shape for t in value] if isinstance(value, list) else value.shape
 
-    def _node_attr(self, attr, what):
+    def get_input_at(self, node_index):
+        """The input tensor(s) of call number ``node_index`` (seed 003; keras 2 only)."""
+        return self._node_attr("input_tensors", "input", node_index)
+
+    def get_output_at(self, node_index):
+        return self._node_attr("output_tensors", "output", node_index)
+
+    def get_input_shape_at(self, node_index):
+        value = self.get_input_at(node_index)
+        return [t.shape for t in value] if isinstance(value, list) else value.shape
+
+    def get_output_shape_at(self, node_index):
+        value = self.get_output_at(node_index)
+        return [t.shape for t in value] if isinstance(value, list) else value.shape
+
+    def _node_attr(self, attr, what, node_index=0):
         if not self._inbound_nodes:
             raise AttributeError(f"Layer {self.name} is not connected, no {what} to return.")
-        tensors = getattr(self._inbound_nodes[0], attr)
+        if not isinstance(node_index, int) or not 0 <= node_index < len(self._inbound_nodes):
+            raise ValueError(f"Asked to get {what} at node {node_index!r}, but the layer {self.name} has "
+                             f"only {len(self._inbound_nodes)} inbound nodes.")
+        tensors = getattr(self._inbound_nodes[node_index], attr)
         return tensors[0] if len(tensors) == 1 else list(tensors)
 
     # -- configuration --
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
-        if self._api_version == "3":
+        if versions.traits(self._api_version).dtype_policy_config:
             config["dtype"] = {"module": "keras", "class_name": "DTypePolicy",
                                "config": {"name": self.dtype}, "registered_name": None}
         else:
@@ -396,7 +418,7 @@ class Layer:
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if cls._api_version == "3" and isinstance(config.get("dtype"), dict):
+        if versions.traits(cls._api_version).dtype_policy_config and isinstance(config.get("dtype"), dict):
             config["dtype"] = config["dtype"].get("config", {}).get("name")
         return cls(**config)
 

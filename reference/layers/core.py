@@ -1,4 +1,5 @@
-"""Core layers: InputLayer / Input, Dense, Activation, Dropout, Flatten, Reshape.
+"""Core layers: InputLayer / Input, Dense, Activation, Dropout, SpatialDropout1D/2D/3D, Flatten,
+Reshape, Permute, RepeatVector, ActivityRegularization, Masking.
 
 Forward math only, on autodiff Tensors; gradients come from the primitives' VJPs.
 """
@@ -12,7 +13,9 @@ from .. import backend
 from ..autodiff import Tensor, as_tensor, ops
 from .base import InputSpec, KerasTensor, Layer, Node, _shape_tuple, serialize_object
 
-__all__ = ["InputLayer", "Input", "Dense", "Activation", "Dropout", "Flatten", "Reshape"]
+__all__ = ["InputLayer", "Input", "Dense", "Activation", "Dropout", "SpatialDropout1D",
+           "SpatialDropout2D", "SpatialDropout3D", "Flatten", "Reshape", "Permute", "RepeatVector",
+           "ActivityRegularization", "Masking"]
 
 
 def _get_activation(identifier, api_version):
@@ -210,30 +213,118 @@ class Activation(Layer):
         return config
 
 
-# --- Dropout -----------------------------------------------------------------------------------
+# --- shared helpers of the layers below ------------------------------------------------------------
+
+def _normalize_data_format(value, api_version):
+    """``None`` -> ``"channels_last"`` (the default ``image_data_format``); otherwise the value
+    lower-cased, which must be ``channels_first`` or ``channels_last`` (ValueError). 2.x
+    (``K.normalize_data_format``) calls ``value.lower()``, so a non-string is an AttributeError;
+    keras 3 (``backend.standardize_data_format``) lower-cases ``str(value)``."""
+    if value is None:
+        return "channels_last"
+    fmt = (str(value) if api_version == "3" else value).lower()
+    if fmt not in ("channels_first", "channels_last"):
+        raise ValueError("The `data_format` argument must be one of 'channels_first', "
+                         f"'channels_last'. Received: data_format={value!r}")
+    return fmt
+
+
+def _validate_noise_shape_v3(noise_shape):
+    """keras 3.15 ``Dropout._validate_noise_shape``: None, or a tuple of positive ints / None."""
+    if noise_shape is None:
+        return None
+    if isinstance(noise_shape, str):
+        raise ValueError("Invalid value received for argument `noise_shape`. Expected a tuple or "
+                         f"list of integers. Received: noise_shape={noise_shape}")
+    try:
+        noise_shape = tuple(noise_shape)
+    except TypeError:
+        raise ValueError("Invalid value received for argument `noise_shape`. Expected an "
+                         f"iterable of integers. Received: noise_shape={noise_shape}") from None
+    for i, dim in enumerate(noise_shape):
+        if dim is None:
+            continue
+        if not isinstance(dim, int):
+            raise ValueError("Invalid value received for argument `noise_shape`. Expected all "
+                             f"elements to be integers or None. Received element at index {i}: "
+                             f"{dim} (type: {type(dim).__name__})")
+        if dim <= 0:
+            raise ValueError("Invalid value received for argument `noise_shape`. Expected all "
+                             "dimensions to be positive integers or None. Received negative or "
+                             f"zero value at index {i}: {dim}")
+    return noise_shape
+
+
+# --- Dropout and the spatial dropouts -----------------------------------------------------------
 
 class Dropout(Layer):
     """Training: zero each input unit with probability ``rate`` and scale the rest by
-    ``1 / (1 - rate)``; inference: identity. The mask comes from the seeded backend generator."""
+    ``1 / (1 - rate)``; inference: identity.
+
+    Per version (keras 2.2.4 / 2.3.1 source layers/core.py; keras 3.15 regularization/dropout.py):
+    - 2.x clamps ``rate`` into [0, 1] (``min(1., max(0., rate))``, never raises) and drops only
+      when ``0 < rate < 1`` (rate 0 or 1: the identity, also in training); ``noise_shape`` is kept
+      as given. The dropped units are ``x * 0`` (``K.dropout`` multiplies by the mask).
+    - 3 raises ValueError unless ``0 <= rate <= 1``, validates ``noise_shape`` into a tuple, and
+      drops whenever ``rate > 0`` (rate 1: all zeros); dropped units are ``where(mask, x / keep, 0)``.
+    The mask is drawn from a generator seeded once per layer with ``seed`` (so successive calls
+    draw different masks, as Keras' seeded ops and SeedGenerator do), else the global one.
+    """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
-            raise ValueError(f"Invalid value received for argument `rate` of Dropout: expected a "
-                             f"float between 0 and 1, got {rate!r}.")
-        self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        if self._api_version == "3":
+            try:
+                in_range = 0 <= rate <= 1
+            except TypeError:
+                raise TypeError(f"Invalid value received for argument `rate`: expected a float "
+                                f"between 0 and 1, got {rate!r}.") from None
+            if not in_range:
+                raise ValueError("Invalid value received for argument `rate`. Expected a float "
+                                 f"value between 0 and 1. Received: rate={rate}")
+            self.rate = rate
+            self.noise_shape = _validate_noise_shape_v3(noise_shape)
+        else:
+            self.rate = min(1.0, max(0.0, rate))
+            self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
+        self._generator = None
+
+    def _rng(self):
+        if self.seed is None:
+            return backend.rng()
+        if self._generator is None:
+            self._generator = np.random.default_rng(int(self.seed))
+        return self._generator
+
+    def _noise_shape(self, shape):
+        """The shape of the Bernoulli mask for an input of ``shape`` (None entries: the input's)."""
+        if self.noise_shape is None:
+            return tuple(shape)
+        return tuple(d if s is None else int(s) for s, d in zip(self.noise_shape, shape))
+
+    def _drops(self) -> bool:
+        if self._api_version == "3":
+            return self.rate > 0
+        return 0.0 < self.rate < 1.0
 
     def call(self, inputs, training=None):
-        if not training or self.rate == 0:
+        if not training or not self._drops():
             return inputs
-        shape = tuple(inputs.shape) if self.noise_shape is None else tuple(
-            s if s is not None else d for s, d in zip(self.noise_shape, inputs.shape))
-        keep = backend.rng(self.seed).random(shape) >= self.rate
-        scale = np.where(keep, 1.0 / (1.0 - self.rate), 0.0).astype(inputs.dtype)
-        return inputs * scale
+        keep_prob = 1.0 - float(self.rate)
+        keep = self._rng().random(self._noise_shape(inputs.shape)) >= float(self.rate)
+        keep = np.broadcast_to(keep, tuple(inputs.shape))
+        dtype = inputs.dtype
+        if self._api_version == "3":
+            if keep_prob == 0.0:
+                return ops.where(keep, inputs, np.zeros((), dtype=dtype))
+            return ops.where(keep, inputs * np.asarray(1.0 / keep_prob, dtype=dtype),
+                             np.zeros((), dtype=dtype))
+        return inputs * np.where(keep, 1.0 / keep_prob, 0.0).astype(dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
     def get_config(self):
         config = super().get_config()
@@ -241,18 +332,86 @@ class Dropout(Layer):
         return config
 
 
-# --- Flatten / Reshape -------------------------------------------------------------------------
+class _SpatialDropout(Dropout):
+    """Dropout whose mask is shared along the spatial axes: whole feature maps are dropped.
+
+    2.x (keras 2.2.4 / 2.3.1 layers/core.py): subclasses of Dropout taking ``**kwargs`` on to it
+    (so ``seed`` and a ``noise_shape`` that the call ignores are accepted and configured); the
+    config is Dropout's (``rate, noise_shape, seed``, no ``data_format``).
+    3 (keras 3.15 regularization/spatial_dropout.py): ``(rate, [data_format,] seed=None, name=None,
+    dtype=None)`` and no other keyword; the config is ``rate, seed, name, dtype`` (dtype as its
+    name, no ``trainable``) plus ``data_format``."""
+
+    _ndim = None
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=self._ndim)
+
+    def _spatial_axes(self):
+        raise NotImplementedError
+
+    def _noise_shape(self, shape):
+        shared = self._spatial_axes()
+        return tuple(1 if i in shared else d for i, d in enumerate(shape))
+
+    def get_config(self):
+        if self._api_version != "3":
+            return super().get_config()
+        config = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
+        if hasattr(self, "data_format"):
+            config["data_format"] = self.data_format
+        return config
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Spatial 1D dropout: on ``(batch, steps, channels)`` one draw per (sample, channel)."""
+
+    _ndim = 3
+
+    def _spatial_axes(self):
+        return (1,)
+
+
+class SpatialDropout2D(_SpatialDropout):
+    """Spatial 2D dropout: one draw per (sample, channel) over rank-4 inputs."""
+
+    _ndim = 4
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = _normalize_data_format(data_format, self._api_version)
+
+    def _spatial_axes(self):
+        return (2, 3) if self.data_format == "channels_first" else (1, 2)
+
+
+class SpatialDropout3D(_SpatialDropout):
+    """Spatial 3D dropout: one draw per (sample, channel) over rank-5 inputs."""
+
+    _ndim = 5
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = _normalize_data_format(data_format, self._api_version)
+
+    def _spatial_axes(self):
+        return (2, 3, 4) if self.data_format == "channels_first" else (1, 2, 3)
+
+
+# --- Flatten / Reshape / Permute / RepeatVector -------------------------------------------------
 
 class Flatten(Layer):
-    """``(batch, d1, ..., dn)`` -> ``(batch, d1 * ... * dn)``."""
+    """``(batch, d1, ..., dn)`` -> ``(batch, d1 * ... * dn)`` (``channels_first``: the channel
+    axis is moved last first). 2.x (keras 2.2.4 / 2.3.1 source): ``InputSpec(min_ndim=3)``, so a
+    rank-2 input is a ValueError, and an unknown non-batch dimension is a ValueError in
+    ``compute_output_shape``; 3 (keras 3.15 reshaping/flatten.py): ``min_ndim=1`` (a rank-1 input
+    becomes ``(batch, 1)``)."""
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last", "channels_first"):
-            raise ValueError(f"`data_format` of Flatten must be 'channels_last' or "
-                             f"'channels_first', got {data_format!r}.")
-        self.data_format = data_format or "channels_last"
-        self.input_spec = InputSpec(min_ndim=1)
+        self.data_format = _normalize_data_format(data_format, self._api_version)
+        self.input_spec = InputSpec(min_ndim=1 if self._api_version == "3" else 3)
 
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:
@@ -260,9 +419,14 @@ class Flatten(Layer):
         return ops.reshape(inputs, (inputs.shape[0], -1))
 
     def compute_output_shape(self, input_shape):
-        rest = input_shape[1:]
-        size = None if any(d is None for d in rest) else int(np.prod(rest))
-        return (input_shape[0], size)
+        rest = tuple(input_shape[1:])
+        if any(d is None for d in rest):
+            if self._api_version != "3":
+                raise ValueError(f'The shape of the input to "Flatten" is not fully defined (got '
+                                 f'{rest}). Make sure to pass a complete "input_shape" or '
+                                 f'"batch_input_shape" argument to the first layer in your model.')
+            return (input_shape[0], None)
+        return (input_shape[0], int(np.prod(rest)))
 
     def get_config(self):
         config = super().get_config()
@@ -271,39 +435,207 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Reshapes the non-batch dimensions to ``target_shape`` (one entry may be -1)."""
+    """Reshapes the non-batch dimensions to ``target_shape`` (one entry may be -1, inferred).
+
+    keras 3.15 (reshaping/reshape.py) validates ``target_shape`` when constructed: an entry below
+    -1, or more than one -1, is a ValueError. 2.x (keras 2.2.4 / 2.3.1 layers/core.py) only keeps
+    ``tuple(target_shape)``; a negative entry counts as the unknown one, and two of them, or a size
+    that does not match, is a ValueError when the layer is called (``compute_output_shape``)."""
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(target_shape, (tuple, list)):
             raise TypeError(f"`target_shape` of Reshape must be a tuple, got {target_shape!r}.")
         self.target_shape = tuple(int(d) for d in target_shape)
-        if sum(d == -1 for d in self.target_shape) > 1:
-            raise ValueError("Can only specify one unknown dimension (-1) in `target_shape`.")
+        if self._api_version == "3":
+            if any(d < -1 for d in self.target_shape):
+                raise ValueError("Each dimension in `target_shape` must be a non-negative integer, "
+                                 "or `-1` for a single unknown dimension. Received: "
+                                 f"target_shape={self.target_shape}.")
+            if sum(d == -1 for d in self.target_shape) > 1:
+                raise ValueError("There must be at most one unknown dimension (-1) in "
+                                 f"`target_shape`. Received: target_shape={self.target_shape}.")
 
     def _resolve(self, input_shape):
         known = int(np.prod([d for d in input_shape[1:]]))
         target = list(self.target_shape)
-        if -1 in target:
-            fixed = int(np.prod([d for d in target if d != -1]))
+        unknown = [i for i, d in enumerate(target) if d < 0]
+        if len(unknown) > 1:
+            raise ValueError("Can only specify one unknown dimension.")
+        if unknown:
+            fixed = int(np.prod([d for d in target if d >= 0]))
             if fixed == 0 or known % fixed:
                 raise ValueError(f"total size of new array must be unchanged, input_shape = "
                                  f"{list(input_shape[1:])}, output_shape = {list(target)}")
-            target[target.index(-1)] = known // fixed
+            target[unknown[0]] = known // fixed
         elif int(np.prod(target)) != known:
             raise ValueError(f"total size of new array must be unchanged, input_shape = "
                              f"{list(input_shape[1:])}, output_shape = {list(target)}")
         return tuple(target)
 
     def call(self, inputs):
+        if any(d < -1 for d in self.target_shape):
+            # 2.x: the backend reshape rejects an entry below -1 (TensorFlow: a ValueError)
+            raise ValueError(f"Reshape: invalid target_shape {self.target_shape}: entries below -1")
         return ops.reshape(inputs, (inputs.shape[0],) + self._resolve(inputs.shape))
 
     def compute_output_shape(self, input_shape):
         if any(d is None for d in input_shape[1:]):
-            return (input_shape[0],) + self.target_shape
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in self.target_shape)
         return (input_shape[0],) + self._resolve(input_shape)
 
     def get_config(self):
         config = super().get_config()
         config["target_shape"] = self.target_shape
+        return config
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes: output axis ``i`` (1-based) is input axis ``dims[i - 1]``
+    (seed 003; keras 2.2.4 / 2.3.1 layers/core.py; keras 3.15 reshaping/permute.py).
+    ``InputSpec(ndim=len(dims) + 1)`` in every version. keras 3 raises ValueError when
+    constructed unless ``dims`` is a permutation of ``1..len(dims)``; 2.x does not check, and the
+    backend's transpose fails when the layer is called (TensorFlow: ValueError), which the
+    reference raises at call (symbolic or eager)."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if self._api_version == "3" and sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError("Invalid permutation argument `dims` for Permute Layer. The set of "
+                             "indices in `dims` must be consecutive and start from 1. "
+                             f"Received dims={dims}")
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+
+    def _check_dims(self):
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Permute: dims {self.dims} is not a permutation of "
+                             f"{tuple(range(1, len(self.dims) + 1))} (the backend's transpose "
+                             "rejects it)")
+
+    def call(self, inputs):
+        self._check_dims()
+        return ops.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        self._check_dims()
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        config = super().get_config()
+        config["dims"] = self.dims
+        return config
+
+
+class RepeatVector(Layer):
+    """``(batch, features)`` -> ``(batch, n, features)``, the input repeated ``n`` times
+    (seed 003; keras 2.2.4 / 2.3.1 layers/core.py; keras 3.15 reshaping/repeat_vector.py).
+    ``InputSpec(ndim=2)`` in every version. keras 3 checks ``n`` when constructed: not an int
+    (a bool included) is a TypeError, ``n <= 0`` a ValueError; 2.x keeps ``n`` as given
+    (``n = 0`` gives an empty time axis)."""
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if self._api_version == "3":
+            if not isinstance(n, int) or isinstance(n, bool):
+                raise TypeError(f"Expected an integer value for `n`, got {type(n)}.")
+            if n <= 0:
+                raise ValueError(f"Argument `n` should be a positive integer. Received: n={n}")
+        self.n = n
+        self.input_spec = InputSpec(ndim=2)
+
+    def call(self, inputs):
+        # broadcast (batch, 1, features) against (1, n, 1); the multiply's VJP sums the n copies
+        return ops.expand_dims(inputs, 1) * np.ones((1, self.n, 1), dtype=inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config["n"] = self.n
+        return config
+
+
+# --- ActivityRegularization / Masking -----------------------------------------------------------
+
+class ActivityRegularization(Layer):
+    """The identity, adding ``l1 * sum(|x|) + l2 * sum(x ** 2)`` of its input to the model's loss
+    (seed 003; keras 2.2.4 / 2.3.1 layers/core.py; keras 3.15
+    regularization/activity_regularization.py).
+
+    The penalty is the activity regularizer ``regularizers.L1L2(l1, l2)`` of that version applied
+    to the layer's output (= its input): 2.x adds it as it is (engine/base_layer.py
+    ``Layer.__call__``); keras 3 divides it by the batch size (``Layer.__call__``:
+    ``divide_no_nan(loss, batch_size)``). keras 3's ``L1L2`` raises ValueError for a negative
+    factor; 2.x accepts any.
+
+    The penalty of the most recent call is this layer's entry in ``losses`` (the engine adds
+    ``model.losses`` to the objective right after the forward pass, so that penalty belongs to the
+    batch being trained or evaluated). A layer shared by several nodes of one model contributes
+    only its last call's penalty: the engine gives the layer no signal that a new forward pass
+    starts, so it cannot tell a second node of this pass from the next batch."""
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        from .. import regularizers
+        self.activity_regularizer = regularizers.L1L2(l1=l1, l2=l2, api_version=self._api_version)
+        self.l1 = l1
+        self.l2 = l2
+        self.supports_masking = True
+        self._activity_losses = []
+
+    def call(self, inputs):
+        penalty = self.activity_regularizer(inputs)
+        if self._api_version == "3" and inputs.ndim > 0:
+            batch = inputs.shape[0]     # divide_no_nan: an empty batch gives 0
+            penalty = (penalty / np.asarray(batch, dtype=penalty.dtype) if batch
+                       else penalty * np.zeros((), dtype=penalty.dtype))
+        self._activity_losses = [penalty]
+        return inputs
+
+    @property
+    def losses(self):
+        return super().losses + list(self._activity_losses)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"l1": self.l1, "l2": self.l2})
+        return config
+
+
+class Masking(Layer):
+    """Time steps whose features all equal ``mask_value`` are zeroed and masked: output
+    ``x * any(x != mask_value, axis=-1, keepdims=True)``, mask ``any(x != mask_value, axis=-1)``
+    (seed 003; keras 2.2.4 / 2.3.1 layers/core.py; keras 3.15 core/masking.py). 2.x multiplies by
+    the cast mask; keras 3 selects (``where(mask, x, 0)``), which differs only where a masked step
+    holds an infinite ``mask_value`` (2.x: NaN) and in the sign of zero."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.supports_masking = True
+
+    def _keep(self, inputs, keepdims):
+        data = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        return np.any(data != self.mask_value, axis=-1, keepdims=keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return self._keep(inputs, keepdims=False)
+
+    def call(self, inputs):
+        keep = self._keep(inputs, keepdims=True)
+        if self._api_version == "3":
+            return ops.where(keep, inputs, np.zeros((), dtype=inputs.dtype))
+        return inputs * keep.astype(inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
         return config

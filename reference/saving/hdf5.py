@@ -38,6 +38,7 @@ import warnings
 
 import numpy as np
 
+from .. import versions
 from .. import backend
 
 try:
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 #: The `keras_version` string written per API version.
-KERAS_VERSION_STRINGS = {"2.2.4": "2.2.4", "2.3": "2.3.1", "3": "3.15.1"}
+KERAS_VERSION_STRINGS = versions.KERAS_VERSION
 #: The `backend` string written: what real Keras files say and every real Keras reads.
 BACKEND = "tensorflow"
 #: HDF5 object headers hold at most this many bytes; longer name lists are split (as Keras does).
@@ -110,11 +111,7 @@ def _keras_version_string(version):
 
 
 def _namespace(version):
-    try:
-        from ..namespace import keras as _keras_ns
-    except ImportError:
-        from .. import keras as _keras_ns
-    return _keras_ns(version)
+    return versions.classes(version)
 
 
 # ----------------------------------------------------------------------------------------------
