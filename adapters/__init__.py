@@ -372,6 +372,22 @@ def _read_expectations_file(path: Path) -> dict[str, dict[str, str]]:
     return result
 
 
+def _problems(text: str) -> list[str]:
+    """A signature message's problems: split on ``; `` outside parentheses (a problem's own note, in
+    parentheses, may hold ``;``)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        elif ch == ";" and depth == 0 and text[i + 1:i + 2] == " ":
+            out.append(text[start:i].strip())
+            start = i + 2
+    out.append(text[start:].strip())
+    return [p for p in out if p]
+
+
 class Expectation(str):
     """An expected failure's reason (a str), with ``match``: the patterns (regular expressions) of the
     deviation it covers. Each pattern must be found in the failure message, and, for a signature check
@@ -389,13 +405,13 @@ class Expectation(str):
         """None when ``message`` is the deviation this entry covers (or it names no pattern); else why not."""
         if not self.match:
             return None
-        text = message.split("\nreproducer:\n", 1)[0]
+        text = re.split(r"\n\s*reproducer:", message, maxsplit=1)[0]
         missing = [m for m in self.match if not re.search(m, text)]
         if missing:
             return f"the failure no longer matches {missing}"
         if category == "signatures":
-            problems = [p.strip() for line in text.splitlines() for p in line.split(": ", 1)[-1].split("; ")
-                        if p.strip()]
+            problems = [p for line in text.splitlines() if re.match(r"[\w.]+: ", line)
+                        for p in _problems(line.split(": ", 1)[1])]
             new = [p for p in problems if not any(re.search(m, p) for m in self.match)]
             if new:
                 return f"the failure has problems no pattern covers: {new}"

@@ -189,6 +189,10 @@ def locate(K: Any, name: str) -> Any:
         models = getattr(K, "models", None)
         if getattr(models, parts[0], None) is not None:
             obj, walked = models, ["models"]
+    elif parts[0] == "Layer":        # Layer.get_weights -> layers.Layer.get_weights
+        layers = getattr(K, "layers", None)
+        if getattr(layers, "Layer", None) is not None:
+            obj, walked = layers, ["layers"]
     for part in parts:
         nxt = getattr(obj, part, None) if part else None
         if nxt is None:

@@ -224,6 +224,15 @@ def cases(draw, item, seeds=st.integers(0, 2**16)):
     return case
 
 
+def variants(item, case: LayerCase) -> list[LayerCase]:
+    """The case once per combination of the choices of its ``every: true`` parameters (every one checked
+    on every example, not left to chance), those meeting the item's ``valid`` constraints."""
+    out = [case]
+    for name, choices in case.every.items():
+        out = [v.with_kwargs(**{name: c}) for v in out for c in choices]
+    return [v for v in out if all(bool(evaluate(e, item, v)) for e in item.valid)]
+
+
 def inputs(case: LayerCase) -> list[np.ndarray]:
     """The input arrays of a case, from ``numpy.random.default_rng(seed + i)``."""
     out = []
@@ -232,6 +241,10 @@ def inputs(case: LayerCase) -> list[np.ndarray]:
         shape = tuple(shape)
         if case.values == "positive":
             x = rng.uniform(0.5, 2.0, size=shape)
+        elif case.values == "factors":
+            # the statistics of multiplicative noise: x in [1, 3], where an additive noise of the same
+            # spread would show in out / x with a third of the variance (E[1/x^2] = 1/3)
+            x = rng.uniform(1.0, 3.0, size=shape)
         elif case.values == "uniform":
             x = rng.uniform(-1.0, 1.0, size=shape)
         elif case.values == "integers" or case.dtype.startswith("int"):

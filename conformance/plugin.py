@@ -43,6 +43,9 @@ def pytest_addoption(parser):
     group.addoption("--spec", default=None, metavar="DIR",
                     help="a directory of spec YAML files to certify against (default: the shipped spec/; "
                          "for drafting entries: what the suite can generate from them shows at once)")
+    group.addoption("--item", action="append", default=None, metavar="NAME",
+                    help="run only the checks of this documented item (exact, case-sensitive name such as "
+                         "layers.Add; repeatable)")
     group.addoption("--allow-untested", action="store_true", default=False,
                     help="do not fail the run when a documented item is untested (a check of it could "
                          "not be generated from the spec, or no check covers it)")
@@ -212,6 +215,13 @@ def pytest_collection_modifyitems(session, config, items):
     if state.ctx is None:
         return
     from .context import CATEGORIES
+    only = config.getoption("--item")
+    if only:
+        keep = [i for i in items if _case(i) is None or _case(i).item in only]
+        dropped = [i for i in items if i not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
     expectations = state.ctx.expectations
     for item in items:
         case = _case(item)

@@ -41,6 +41,10 @@ def conformance_cases(ctx, function_name):
         return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY,
                      needs=("construct", "call", "compile", "fit"))
                 for i in ctx.spec.items() if i.is_layer and i.stochastic is None]
+    if function_name == "test_functional_graph":
+        return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY,
+                     needs=("construct", "call", "compile", "fit"))
+                for i in ctx.spec.items() if i.name == "models.Model"]
     if function_name == "test_training_statistics":
         return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
                 for i in ctx.spec.items() if i.is_layer and i.stochastic is not None]
@@ -119,10 +123,7 @@ def _layer(ctx, documented, check, data):
     lc = _layer_case(ctx, item, data)
     ctx.locate(documented.name)
     check.exercise("Model.predict", "x", "verbose")
-    variants = [lc]
-    for name, choices in lc.every.items():      # every documented choice on every example
-        variants = [v.with_kwargs(**{name: c}) for v in variants for c in choices]
-    for v in variants:
+    for v in harness.variants(item, lc):      # every documented choice of an `every` domain, each example
         check.exercise(documented.name, *v.kwargs)
         for name in v.every:
             if item.attr == "Activation":
@@ -166,7 +167,11 @@ def test_layer_gradient(conformance, case, conformance_check, data):
     if lr_name is None:
         harness.untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
     ctx.locate(item.name)
-    check = conformance_check
+    for v in harness.variants(item, lc):
+        _gradient_step(ctx, item, v, lr_name, conformance_check)
+
+
+def _gradient_step(ctx, item, lc, lr_name, check):
     check.exercise(item.name, *lc.kwargs)
     check.exercise("Model.train_on_batch", "x", "y")
     check.exercise("Model.compile", "optimizer", "loss")
@@ -230,8 +235,14 @@ def test_training_statistics(conformance, case, conformance_check, data):
     lc = _layer_case(ctx, item, data, ("input", "stochastic"))
     rank = len(lc.shapes[0])
     lc = harness.LayerCase(lc.item, lc.kwargs, [harness.statistics_shape(rank)] * len(lc.shapes), lc.seed,
-                           lc.dtype, "positive" if item.stochastic["kind"] == "multiplicative_gaussian" else "normal")
+                           lc.dtype, "factors" if item.stochastic["kind"] == "multiplicative_gaussian" else "normal",
+                           every=lc.every)
     ctx.locate(item.name)
+    for v in harness.variants(item, lc):
+        _statistics(ctx, item, v, conformance_check)
+
+
+def _statistics(ctx, item, lc, conformance_check):
     conformance_check.exercise(item.name, *lc.kwargs)
     conformance_check.reproducer = "\n".join([
         ctx.preamble(), harness.inputs_code(lc),
@@ -358,3 +369,73 @@ def test_gradient(conformance, case, conformance_check, data):
     if "optimizers.SGD" not in conformance.spec:
         pytest.skip("optimizers.SGD is not documented in this API version")
     _train_pair(conformance, conformance_check, case.item, "SGD", 1.0, 1, data)
+
+
+# -- a functional graph: two inputs, a shared layer, two outputs --------------------------------------------
+GRAPH_CODE = ("a = {ns}.layers.Input(shape=(4,)); b = {ns}.layers.Input(shape=(2, 4)); "
+              "shared = {ns}.layers.Dense(3)\n"
+              "{var} = {ns}.models.Model([a, b], [shared(a), shared(b)])")
+
+
+def _graph(K):
+    a, b = K.layers.Input(shape=(4,)), K.layers.Input(shape=(2, 4))
+    shared = K.layers.Dense(3)
+    return K.models.Model([a, b], [shared(a), shared(b)]), shared
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=3)
+def test_functional_graph(conformance, case, conformance_check, data):
+    """``models.Model([a, b], [shared(a), shared(b)])`` with one Dense shared by both inputs: its two
+    outputs against the reference's on the same weights, then one SGD step (learning rate 1, loss
+    mean_squared_error on both outputs): the shared kernel and bias get the sum of both outputs'
+    gradients."""
+    ctx = conformance
+    seed = data.draw(strategies.seeds, label="seed")
+    batch = data.draw(strategies.batches, label="batch")
+    lr_name = ctx.optimizer_lr_name("SGD")
+    if lr_name is None:
+        harness.untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
+    check = conformance_check
+    for item, params in (("models.Model", ("inputs", "outputs")), ("Model.predict", ("x", "verbose")),
+                         ("Model.train_on_batch", ("x", "y")), ("Model.compile", ("optimizer", "loss"))):
+        check.exercise(item, *params)
+    rng = np.random.default_rng(seed)
+    xs = [rng.standard_normal((batch, 4)).astype("float32"), rng.standard_normal((batch, 2, 4)).astype("float32")]
+    ys = [rng.standard_normal((batch, 3)).astype("float32"), rng.standard_normal((batch, 2, 3)).astype("float32")]
+    weights = harness.drawn_weights([(4, 3), (3,)], seed + 2)
+    check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True), GRAPH_CODE.format(ns="K", var="model"),
+        "k_shared = shared", GRAPH_CODE.format(ns="R", var="ref"),
+        f"rng = np.random.default_rng({seed}); xs = [rng.standard_normal(({batch}, 4)).astype('float32'), "
+        f"rng.standard_normal(({batch}, 2, 4)).astype('float32')]",
+        f"ys = [rng.standard_normal(({batch}, 3)).astype('float32'), rng.standard_normal(({batch}, 2, 3)).astype('float32')]",
+        f"w = [(0.5 * np.random.default_rng({seed + 2}).standard_normal(s)).astype('float32') for s in [(4, 3), (3,)]]",
+        "k_shared.set_weights(w); shared.set_weights(w)",
+        "print([np.max(np.abs(np.asarray(g) - e)) for g, e in zip(model.predict(xs, verbose=0), ref.predict(xs, verbose=0))])",
+        f"model.compile(optimizer=K.optimizers.SGD({lr_name}=1.0), loss='mean_squared_error')",
+        f"ref.compile(optimizer=R.optimizers.SGD({lr_name}=1.0), loss='mean_squared_error')",
+        "print(model.train_on_batch(xs, ys), ref.train_on_batch(xs, ys))",
+        "print([np.max(np.abs(np.asarray(g) - e)) for g, e in zip(k_shared.get_weights(), shared.get_weights())])"])
+    ctx.seed(seed)
+    model, shared = _graph(ctx.K)
+    ref, ref_shared = _graph(ctx.R)
+    shared.set_weights(weights)
+    ref_shared.set_weights(weights)
+    got = model.predict(xs, verbose=0)
+    expected = ref.predict(xs, verbose=0)
+    assert isinstance(got, (list, tuple)) and len(got) == 2, (
+        f"models.Model with two outputs: predict returned {type(got).__name__} "
+        f"{getattr(got, 'shape', '')}, documented a list of 2 arrays\nreproducer:\n{check.reproducer}")
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert_close(ctx.k_numpy(g), ctx.r_numpy(e), kind="forward", device=ctx.device, reproducer=check.reproducer,
+                     what=f"models.Model([a, b], [shared(a), shared(b)]): output {i}")
+    model.compile(optimizer=oracle.optimizer(ctx.K, "SGD", lr_name, 1.0), loss="mean_squared_error")
+    ref.compile(optimizer=oracle.optimizer(ctx.R, "SGD", lr_name, 1.0), loss="mean_squared_error")
+    loss = oracle.first_scalar(model.train_on_batch(xs, ys), ctx.k_numpy)
+    ref_loss = oracle.first_scalar(ref.train_on_batch(xs, ys), ctx.r_numpy)
+    assert_close(loss, ref_loss, kind="loss", device=ctx.device, reproducer=check.reproducer,
+                 what="the summed loss of both outputs returned by train_on_batch")
+    for name, g, e in zip(("kernel", "bias"), shared.get_weights(), ref_shared.get_weights()):
+        assert_close(ctx.k_numpy(g), ctx.r_numpy(e), kind="gradient", device=ctx.device, reproducer=check.reproducer,
+                     what=f"the shared Dense's {name} after one SGD step (the sum of both outputs' gradients)")

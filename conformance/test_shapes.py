@@ -50,7 +50,11 @@ def test_output_shape(conformance, case, conformance_check, data):
     documented = ctx.spec[case.item]
     item = harness.layer_item(ctx.spec, documented)
     form = documented.attr if documented.form_of else None
-    lc = _draw(ctx, item, data, ("input", "output_shape"))
+    for lc in harness.variants(item, _draw(ctx, item, data, ("input", "output_shape"))):
+        _output_shape(ctx, documented, item, form, lc, conformance_check)
+
+
+def _output_shape(ctx, documented, item, form, lc, conformance_check):
     expected = tuple(harness.evaluate(item.output_shape, item, lc))
     conformance_check.reproducer = "\n".join([
         ctx.preamble(), harness.build_code(item, lc, form=form), harness.inputs_code(lc),
@@ -79,7 +83,11 @@ def test_output_shape(conformance, case, conformance_check, data):
 def test_weight_shapes(conformance, case, conformance_check, data):
     ctx = conformance
     item = ctx.spec[case.item]
-    lc = _draw(ctx, item, data, ("input",))
+    for lc in harness.variants(item, _draw(ctx, item, data, ("input",))):
+        _weight_shapes(ctx, item, lc, conformance_check)
+
+
+def _weight_shapes(ctx, item, lc, conformance_check):
     full = harness.unknown_batch(lc)
     expected = [(w.name, w.shape, tuple(harness.evaluate(w.shape, item, lc, full))) for w in item.weights
                 if not w.when or harness.evaluate(w.when, item, lc, full)]

@@ -67,6 +67,8 @@ def _path(ctx, item) -> str:
     name = item.name
     if head in ("Model", "Sequential") and getattr(getattr(ctx.K, "models", None), head, None) is not None:
         name = "models." + name
+    elif head == "Layer" and getattr(getattr(ctx.K, "layers", None), head, None) is not None:
+        name = "layers." + name
     if item.kind == "class":
         name += ".__init__"
     return name

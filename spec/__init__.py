@@ -126,6 +126,7 @@ class Item:
     base_config_keys: tuple[str, ...] | None = None   # where the layer lacks some of layers.Layer's
     stochastic: Any = None              # layers: training-mode behaviour (schema.STOCHASTIC_FIELDS)
     abstract: bool = False
+    carries_code: bool = False
     form_of: str | None = None
     renamed_from: str | None = None
 
@@ -284,6 +285,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         config_keys=tuple(merged["config_keys"]) if merged.get("config_keys") is not None else None,
         base_config_keys=tuple(merged["base_config_keys"]) if merged.get("base_config_keys") is not None else None,
         stochastic=_frozen(merged.get("stochastic")), abstract=bool(merged.get("abstract", False)),
+        carries_code=bool(merged.get("carries_code", False)),
         form_of=merged.get("form_of"), renamed_from=merged.get("renamed_from"),
     )
 

@@ -247,6 +247,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "base_config_keys": (False, _is_str_list),  # layers: the base keys, where a layer has not layers.Layer's
     "stochastic": (False, _is_map),         # layers: training-mode behaviour (STOCHASTIC_FIELDS)
     "abstract": (False, _is_bool),          # a base class: no behaviour of its own to check
+    "carries_code": (False, _is_bool),      # its config holds Python code (Lambda): loading it needs an opt-in
     "form_of": (False, _is_qualified),      # a functional form (layers.add) of a layer class (layers.Add)
     "renamed_from": (False, _is_qualified), # the same item under its name in earlier versions
     "versions": (False, _is_map),
@@ -254,7 +255,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
 ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "output_shape", "input", "valid", "config_keys",
                     "base_config_keys", "stochastic")
 LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
-              "abstract")
+              "abstract", "carries_code")
 
 INPUT_FIELDS = {
     "rank": (False, _is_int_or_range),      # rank with the batch dimension; default [2, 3]

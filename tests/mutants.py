@@ -655,3 +655,369 @@ def save_deletes_existing_first(K, v):
 # --------------------------------------------------------------------------------------------------
 def unmutated():
     return MutantAdapter("unmutated", lambda K, v: None)
+
+
+# --------------------------------------------------------------------------------------------------
+# the layer families: at least one mutant per documented layer, each aimed at its item's checks
+# --------------------------------------------------------------------------------------------------
+def _override(K, cls_name, **methods):
+    """Replace ``layers.<cls_name>`` by a subclass of the version's class overriding ``methods``."""
+    Base = K.get(f"layers.{cls_name}")
+    K.set(f"layers.{cls_name}", type(cls_name, (Base,), dict(methods)))
+    return Base
+
+
+@mutant("numerics", ("3",), "layers.Dropout does not scale the units it keeps by 1 / (1 - rate) in training",
+        items=("layers.Dropout",))
+def dropout_no_rescale(K, v):
+    Base = K.get("layers.Dropout")
+
+    def call(self, inputs, training=None):
+        out = Base.call(self, inputs, training=training)
+        return out * (1.0 - float(self.rate)) if training and self._drops() else out
+    _override(K, "Dropout", call=call)
+
+
+@mutant("roundtrips", ("2.2.4",), "layers.Dropout.get_config leaves out `seed`", items=("layers.Dropout",))
+def dropout_config_drops_seed(K, v):
+    Base = K.get("layers.Dropout")
+
+    def get_config(self):
+        config = Base.get_config(self)
+        config.pop("seed", None)
+        return config
+    _override(K, "Dropout", get_config=get_config)
+
+
+@mutant("errors", ("3",), "layers.Dropout(rate=1.5) is accepted (documented ValueError in 3)",
+        items=("layers.Dropout",))
+def dropout_accepts_rate_above_one(K, v):
+    Base = K.get("layers.Dropout")
+
+    def __init__(self, rate, *args, **kwargs):
+        Base.__init__(self, min(float(rate), 0.9), *args, **kwargs)
+    _override(K, "Dropout", __init__=__init__)
+
+
+@mutant("numerics", ("2.3",), "layers.Flatten ignores data_format='channels_first' (flattens channels last)",
+        items=("layers.Flatten",))
+def flatten_ignores_channels_first(K, v):
+    def call(self, inputs):
+        return ops.reshape(inputs, (inputs.shape[0], -1))
+    _override(K, "Flatten", call=call)
+
+
+@mutant("shapes", ("2.2.4",), "layers.Reshape.compute_output_shape leaves a -1 in target_shape unresolved",
+        items=("layers.Reshape",))
+def reshape_leaves_unknown_dim(K, v):
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(self.target_shape)
+    _override(K, "Reshape", compute_output_shape=compute_output_shape)
+
+
+@mutant("numerics", ("3",), "layers.Permute applies `dims` in reverse order", items=("layers.Permute",))
+def permute_reversed(K, v):
+    Base = K.get("layers.Permute")
+
+    def call(self, inputs):
+        return ops.transpose(inputs, (0,) + tuple(reversed(self.dims)))
+    _override(K, "Permute", call=call)
+
+
+@mutant("shapes", ("2.3",), "layers.RepeatVector repeats its input n + 1 times", items=("layers.RepeatVector",))
+def repeat_vector_once_more(K, v):
+    def call(self, inputs):
+        return ops.multiply(ops.expand_dims(inputs, 1), np.ones((1, self.n + 1, 1), dtype=inputs.dtype))
+    _override(K, "RepeatVector", call=call)
+
+
+@mutant("numerics", ("2.2.4",), "layers.ActivityRegularization adds no l2 term to the loss",
+        items=("layers.ActivityRegularization",))
+def activity_regularization_without_l2(K, v):
+    Base = K.get("layers.ActivityRegularization")
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        Base.__init__(self, l1=l1, l2=0.0, **kwargs)
+        self._documented_l2 = l2
+
+    def get_config(self):
+        config = Base.get_config(self)
+        config["l2"] = self._documented_l2
+        return config
+    _override(K, "ActivityRegularization", __init__=__init__, get_config=get_config)
+
+
+@mutant("numerics", ("3",), "layers.Masking masks the steps equal to 0 whatever its mask_value",
+        items=("layers.Masking",))
+def masking_ignores_mask_value(K, v):
+    def _keep(self, inputs, keepdims):
+        from keras_conformance.reference.autodiff import Tensor
+        data = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        return np.any(data != 0.0, axis=-1, keepdims=keepdims)
+    _override(K, "Masking", _keep=_keep)
+
+
+@mutant("numerics", ("2.3",), "layers.SpatialDropout1D drops single units instead of whole feature maps",
+        items=("layers.SpatialDropout1D",))
+def spatial_dropout1d_elementwise(K, v):
+    def _noise_shape(self, shape):
+        return tuple(shape)
+    _override(K, "SpatialDropout1D", _noise_shape=_noise_shape)
+
+
+@mutant("numerics", ("3",), "layers.SpatialDropout2D shares its mask along the channels (the wrong axes) "
+                            "when data_format='channels_first'", items=("layers.SpatialDropout2D",))
+def spatial_dropout2d_wrong_axes_channels_first(K, v):
+    Base = K.get("layers.SpatialDropout2D")
+
+    def _spatial_axes(self):
+        axes = Base._spatial_axes(self)
+        return (1, 2) if self.data_format == "channels_first" else axes
+    _override(K, "SpatialDropout2D", _spatial_axes=_spatial_axes)
+
+
+@mutant("numerics", ("2.2.4",), "layers.SpatialDropout3D drops feature maps with half the documented rate",
+        items=("layers.SpatialDropout3D",))
+def spatial_dropout3d_half_rate(K, v):
+    Base = K.get("layers.SpatialDropout3D")
+
+    def call(self, inputs, training=None):
+        documented = self.rate
+        self.rate = documented / 2
+        try:
+            return Base.call(self, inputs, training=training)
+        finally:
+            self.rate = documented
+    _override(K, "SpatialDropout3D", call=call)
+
+
+def _merge_mutant(K, cls_name, fn):
+    _override(K, cls_name, _merge_function=lambda self, inputs: fn(inputs))
+
+
+@mutant("numerics", ("2.3",), "layers.Add sums only its first two inputs", items=("layers.Add",))
+def add_drops_third_input(K, v):
+    _merge_mutant(K, "Add", lambda xs: ops.add(xs[0], xs[1]))
+
+
+@mutant("numerics", ("3",), "layers.Subtract computes inputs[1] - inputs[0]", items=("layers.Subtract",))
+def subtract_reversed(K, v):
+    _merge_mutant(K, "Subtract", lambda xs: ops.subtract(xs[1], xs[0]))
+
+
+@mutant("numerics", ("2.2.4",), "layers.Multiply adds its inputs", items=("layers.Multiply",))
+def multiply_adds(K, v):
+    _merge_mutant(K, "Multiply", lambda xs: functools.reduce(ops.add, xs))
+
+
+@mutant("numerics", ("3",), "layers.Average divides the sum by the number of inputs + 1", items=("layers.Average",))
+def average_off_by_one(K, v):
+    _merge_mutant(K, "Average", lambda xs: functools.reduce(ops.add, xs) / (len(xs) + 1))
+
+
+@mutant("numerics", ("2.3",), "layers.Maximum is the elementwise minimum", items=("layers.Maximum",))
+def maximum_is_minimum(K, v):
+    _merge_mutant(K, "Maximum", lambda xs: functools.reduce(ops.minimum, xs))
+
+
+@mutant("numerics", ("2.2.4",), "layers.Minimum returns its first input", items=("layers.Minimum",))
+def minimum_returns_first(K, v):
+    _merge_mutant(K, "Minimum", lambda xs: xs[0])
+
+
+@mutant("shapes", ("3",), "layers.Concatenate always concatenates along the last axis", items=("layers.Concatenate",))
+def concatenate_ignores_axis(K, v):
+    Base = K.get("layers.Concatenate")
+
+    def __init__(self, axis=-1, **kwargs):
+        Base.__init__(self, axis=-1, **kwargs)
+    _override(K, "Concatenate", __init__=__init__)
+
+
+@mutant("numerics", ("2.3",), "layers.Dot ignores normalize=True", items=("layers.Dot",))
+def dot_ignores_normalize(K, v):
+    Base = K.get("layers.Dot")
+
+    def call(self, inputs):
+        documented, self.normalize = self.normalize, False
+        try:
+            return Base.call(self, inputs)
+        finally:
+            self.normalize = documented
+    _override(K, "Dot", call=call)
+
+
+@mutant("numerics", ("3",), "layers.add (the functional form) subtracts its second input",
+        items=("layers.add",))
+def add_function_subtracts(K, v):
+    pristine = K.get("layers.add")
+    subtract = K.get("layers.subtract")
+
+    @functools.wraps(pristine)
+    def add(inputs, **kwargs):
+        return subtract(list(inputs)[:2], **kwargs) if len(inputs) == 2 else pristine(inputs, **kwargs)
+    K.set("layers.add", add)
+
+
+@mutant("signatures", ("2.2.4",), "layers.LeakyReLU's alpha defaults to 0.2 (documented 0.3)",
+        items=("layers.LeakyReLU",))
+def leaky_relu_alpha_default(K, v):
+    Base = K.get("layers.LeakyReLU")
+    sig = inspect.signature(Base)
+    new_sig = sig.replace(parameters=[p.replace(default=0.2) if p.name == "alpha" else p
+                                      for p in sig.parameters.values()])
+
+    def __init__(self, alpha=0.2, **kwargs):
+        Base.__init__(self, alpha=alpha, **kwargs)
+    _override(K, "LeakyReLU", __init__=__init__)
+    K.get("layers.LeakyReLU").__signature__ = new_sig
+
+
+@mutant("shapes", ("2.3",), "layers.PReLU ignores shared_axes: its alpha has the whole input shape",
+        items=("layers.PReLU",))
+def prelu_ignores_shared_axes(K, v):
+    Base = K.get("layers.PReLU")
+
+    def build(self, input_shape):
+        documented, self.shared_axes = self.shared_axes, None
+        try:
+            Base.build(self, input_shape)
+        finally:
+            self.shared_axes = documented
+    _override(K, "PReLU", build=build)
+
+
+@mutant("numerics", ("3",), "layers.ELU ignores alpha (uses 1)", items=("layers.ELU",))
+def elu_ignores_alpha(K, v):
+    Base = K.get("layers.ELU")
+
+    def call(self, inputs):
+        documented, self.alpha = self.alpha, 1.0
+        try:
+            return Base.call(self, inputs)
+        finally:
+            self.alpha = documented
+    _override(K, "ELU", call=call)
+
+
+@mutant("numerics", ("2.2.4",), "layers.ThresholdedReLU ignores theta (threshold 0)",
+        items=("layers.ThresholdedReLU",))
+def thresholded_relu_ignores_theta(K, v):
+    def call(self, inputs):
+        return ops.relu(inputs)
+    _override(K, "ThresholdedReLU", call=call)
+
+
+@mutant("numerics", ("3",), "layers.Softmax normalises over axis 1 whatever its axis",
+        items=("layers.Softmax",))
+def softmax_wrong_axis(K, v):
+    def call(self, inputs, *args, **kwargs):
+        return ops.softmax(inputs, axis=1)
+    _override(K, "Softmax", call=call)
+
+
+@mutant("numerics", ("2.3",), "layers.ReLU ignores max_value", items=("layers.ReLU",))
+def relu_layer_ignores_max_value(K, v):
+    Base = K.get("layers.ReLU")
+
+    def call(self, inputs):
+        documented, self.max_value = self.max_value, None
+        try:
+            return Base.call(self, inputs)
+        finally:
+            self.max_value = documented
+    _override(K, "ReLU", call=call)
+
+
+@mutant("numerics", ("3",), "layers.GaussianNoise adds noise of twice the documented stddev",
+        items=("layers.GaussianNoise",))
+def gaussian_noise_double_stddev(K, v):
+    Base = K.get("layers.GaussianNoise")
+
+    def call(self, inputs, training=None):
+        documented, self.stddev = self.stddev, 2 * self.stddev
+        try:
+            return Base.call(self, inputs, training=training)
+        finally:
+            self.stddev = documented
+    _override(K, "GaussianNoise", call=call)
+
+
+@mutant("numerics", ("2.3",), "layers.GaussianDropout adds its noise instead of multiplying by it",
+        items=("layers.GaussianDropout",))
+def gaussian_dropout_additive(K, v):
+    Base = K.get("layers.GaussianDropout")
+
+    def call(self, inputs, training=None):
+        out = Base.call(self, inputs, training=training)
+        return inputs + (out / inputs - 1.0) if training else out
+    _override(K, "GaussianDropout", call=call)
+
+
+@mutant("numerics", ("2.2.4",), "layers.AlphaDropout sets dropped units to 0 (documented alpha' = -1.7581, "
+                                "then the affine correction)", items=("layers.AlphaDropout",))
+def alpha_dropout_fills_zero(K, v):
+    Base = K.get("layers.AlphaDropout")
+
+    def call(self, inputs, training=None):
+        out = Base.call(self, inputs, training=training)
+        if not training:
+            return out
+        from keras_conformance.reference.autodiff import as_tensor
+        rate = float(self.rate)
+        alpha_p = -1.6732632423543772 * 1.0507009873554805
+        a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
+        fill = a * alpha_p - a * alpha_p * rate
+        data = as_tensor(out).data
+        return ops.where(np.isclose(data, fill, rtol=1e-5, atol=1e-6), np.zeros((), data.dtype), out)
+    _override(K, "AlphaDropout", call=call)
+
+
+@mutant("shapes", ("2.3",), "Layer.get_output_shape_at returns the output shape of node 0 whatever node_index",
+        items=("Layer.get_output_shape_at",))
+def get_output_shape_at_first_node(K, v):
+    Base = K.get("layers.Dense")
+
+    def get_output_shape_at(self, node_index):
+        return Base.get_output_shape_at(self, 0)
+    _override(K, "Dense", get_output_shape_at=get_output_shape_at)
+
+
+@mutant("errors", ("2.2.4",), "layers.Dense called on a rank-1 input flattens nothing and does not raise "
+                              "(documented ValueError: InputSpec(min_ndim=2))", items=("layers.Dense",))
+def dense_accepts_rank_one(K, v):
+    Base = K.get("layers.Dense")
+
+    def __init__(self, *args, **kwargs):
+        Base.__init__(self, *args, **kwargs)
+        self.input_spec = None
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            input_shape = tuple(input_shape) + (1,)
+        Base.build(self, input_shape)
+        self.input_spec = None
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:1] + (self.units,)
+    _override(K, "Dense", __init__=__init__, build=build, compute_output_shape=compute_output_shape)
+
+
+@mutant("numerics", ("2.3",), "layers.Lambda applies its function twice", items=("layers.Lambda",))
+def lambda_applies_twice(K, v):
+    Base = K.get("layers.Lambda")
+
+    def call(self, inputs):
+        return Base.call(self, Base.call(self, inputs))
+    _override(K, "Lambda", call=call)
+
+
+@mutant("safety", ("3",), "models.load_model rebuilds a Lambda from a file's bytecode without safe_mode=False",
+        items=("models.load_model",))
+def load_model_runs_lambda_code(K, v):
+    pristine = K.get("models.load_model")
+
+    @functools.wraps(pristine)
+    def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+        return pristine(filepath, custom_objects=custom_objects, compile=compile, safe_mode=False)
+    K.set("models.load_model", load_model)

@@ -522,3 +522,29 @@ def test_update_expectations_creates_file(tmp_path):
     adapters.update_expectations(path, "2.2.4", {})
     assert adapters.load_expectations(path, "2.2.4") == {}
     assert yaml.safe_load(path.read_text()) == {}
+
+
+def test_expectation_match_names_the_deviation():
+    e = adapters.Expectation("two causes", ["verbose.* 'auto'", r"\*\*kwargs is not accepted"])
+    msg = ("Model.fit: parameter 'verbose' default is 'auto', documented 1 (seed 001); documented **kwargs is "
+           "not accepted (seed 001 (argument list; not on the printed signature line))\nreproducer:\n...")
+    assert e == "two causes" and e.mismatch(msg, "signatures") is None
+    assert "no longer matches" in e.mismatch("Model.fit: parameter 'verbose' default is 'auto', documented 1",
+                                             "signatures")
+    new = msg.replace("\nreproducer", "; missing documented parameter 'epochs' (documented default 1)\nreproducer")
+    assert "no pattern covers" in e.mismatch(new, "signatures")
+    assert adapters.Expectation("no patterns").mismatch("anything") is None
+
+
+def test_expectations_with_match_round_trip(tmp_path):
+    path = tmp_path / "e.yaml"
+    path.write_text("'2.3':\n  test_x[a]: {reason: why, match: ['p.q']}\n  test_y[b]: plain reason\n")
+    loaded = adapters.load_expectations(path, "2.3")
+    assert loaded["test_x[a]"] == "why" and loaded["test_x[a]"].match == ("p.q",)
+    assert loaded["test_y[b]"].match == ()
+    adapters.update_expectations(path, "2.3", {"test_x[a]": "msg", "test_z[c]": "new failure"})
+    again = adapters.load_expectations(path, "2.3")
+    assert again["test_x[a]"].match == ("p.q",) and "test_y[b]" not in again and again["test_z[c]"] == "new failure"
+    path.write_text("'2.3':\n  test_x[a]: {reason: why, match: ['(']}\n")
+    with pytest.raises(adapters.ExpectationsError, match="not a regular expression"):
+        adapters.load_expectations(path, "2.3")

@@ -138,6 +138,34 @@ def test_expectations_xfail_strict_and_stale(tmp_path):
     assert proc.returncode == 1          # the unexpected pass fails the run
 
 
+def test_expectation_with_match_covers_only_its_deviation(tmp_path):
+    """An entry that names its deviation (`match`) keeps the check an expected failure while it fails that
+    way; a failure the patterns do not cover (a different default, a new problem) is reported failed."""
+    pkg = _write_adapter(tmp_path, {"2.3": {
+        "test_signature[Model.fit]": {"reason": "verbose default changed on purpose",
+                                      "match": ["parameter 'verbose' default is 2, documented 1"]},
+        "test_signature[Model.compile]": {"reason": "declared for another deviation than the one it has",
+                                          "match": ["parameter 'verbose' default is 3"]},
+    }})
+    proc, data = run_suite(tmp_path, "--adapter", "broken_adapter:factory", "--api-version", "2.3",
+                           "-k", "test_signature[Model.fit] or test_signature[Model.compile]", extra_path=pkg)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    checks = by_id(data)
+    assert checks["test_signature[Model.fit]"]["outcome"] == "expected-fail", checks["test_signature[Model.fit]"]
+    # compile conforms in this adapter: its entry is an unexpected pass, not hidden by the patterns
+    assert checks["test_signature[Model.compile]"]["outcome"] == "unexpected-pass"
+    # the same deviation declared with patterns it no longer matches: a failure that says so
+    (tmp_path / "thirdparty").rename(tmp_path / "old")
+    pkg = _write_adapter(tmp_path, {"2.3": {
+        "test_signature[Model.fit]": {"reason": "an older deviation", "match": ["default is 3, documented 1"]}}})
+    proc, data = run_suite(tmp_path, "--adapter", "broken_adapter:factory", "--api-version", "2.3",
+                           "-k", "test_signature[Model.fit]", extra_path=pkg)
+    fit = by_id(data)["test_signature[Model.fit]"]
+    assert fit["outcome"] == "failed", fit
+    assert "not as declared" in fit["message"] and "default is 2, documented 1" in fit["message"], fit["message"]
+    assert proc.returncode == 1
+
+
 def test_unknown_adapter_is_one_line_usage_error(tmp_path):
     proc, data = run_suite(tmp_path, "--adapter", "no_such_adapter")
     assert proc.returncode not in (0, 1)

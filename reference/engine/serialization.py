@@ -14,6 +14,23 @@ __all__ = ["serialize_layer", "legacy_config", "deserialize_layer", "model_from_
 
 
 _LEGACY = [False]
+_SAFE_MODE = [True]
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode):
+    """While active, ``in_safe_mode()`` is ``safe_mode``: a loader called with ``safe_mode=False`` lets the
+    layers it rebuilds (Lambda) load code (keras 3.15 serialization_lib.SafeModeScope)."""
+    before = _SAFE_MODE[0]
+    _SAFE_MODE[0] = bool(safe_mode)
+    try:
+        yield
+    finally:
+        _SAFE_MODE[0] = before
+
+
+def in_safe_mode() -> bool:
+    return _SAFE_MODE[0]
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from .. import backend
 from ..autodiff import Tensor, as_tensor, ops
 from .base import InputSpec, KerasTensor, Layer, Node, _shape_tuple, serialize_object
 
-__all__ = ["InputLayer", "Input", "Dense", "Activation", "Dropout", "SpatialDropout1D",
+__all__ = ["InputLayer", "Input", "Dense", "Activation", "Dropout", "Lambda", "SpatialDropout1D",
            "SpatialDropout2D", "SpatialDropout3D", "Flatten", "Reshape", "Permute", "RepeatVector",
            "ActivityRegularization", "Masking"]
 
@@ -639,3 +639,103 @@ class Masking(Layer):
         config = super().get_config()
         config["mask_value"] = self.mask_value
         return config
+
+
+# --- Lambda ------------------------------------------------------------------------------------
+
+def func_dump(fn):
+    """A Python function as Keras serializes a lambda: (base64 of its marshalled code, defaults,
+    closure contents) (keras 2.2.4 / 2.3.1 utils/generic_utils.func_dump; keras 3.15 python_utils)."""
+    import codecs
+    import marshal
+    code = codecs.encode(marshal.dumps(fn.__code__), "base64").decode("ascii")
+    closure = tuple(c.cell_contents for c in fn.__closure__) if fn.__closure__ else None
+    return code, fn.__defaults__, closure
+
+
+def func_load(code, defaults=None, closure=None):
+    """The function ``func_dump`` wrote. It runs whatever code the string holds: only ever called for
+    a config the caller handed over in memory, or a file loaded with ``safe_mode=False``."""
+    import codecs
+    import marshal
+    import types
+    raw = codecs.decode(code.encode("ascii"), "base64")
+    cells = None if closure is None else tuple(types.CellType(c) for c in closure)
+    return types.FunctionType(marshal.loads(raw), {"__builtins__": __builtins__}, None,
+                              None if defaults is None else tuple(defaults), cells)
+
+
+class Lambda(Layer):
+    """``output = function(inputs, **arguments)``: an arbitrary expression as a layer. Its config carries
+    the function's bytecode, so a file holding one is code: loading it needs ``safe_mode=False``
+    (keras 3; the reference refuses such a file in 2.x, whose loader has no opt-in)."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"`function` of Lambda must be callable, got {function!r}.")
+        if output_shape is not None and not (isinstance(output_shape, (tuple, list)) or callable(output_shape)):
+            raise TypeError("In Lambda, `output_shape` must be a list, a tuple, or a function.")
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None
+        self._output_shape = tuple(output_shape) if isinstance(output_shape, list) else output_shape
+
+    def call(self, inputs):
+        return as_tensor(self.function(inputs, **self.arguments))
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            # what the function gives on zeros of the input shape (an unknown size taken as 1)
+            def zeros(shape):
+                return Tensor(np.zeros(tuple(1 if d is None else d for d in shape), dtype=self.dtype))
+            multi = isinstance(input_shape, list)
+            out = self.function([zeros(s) for s in input_shape] if multi else zeros(input_shape), **self.arguments)
+            batch = input_shape[0][0] if multi else input_shape[0]
+            return (batch,) + tuple(as_tensor(out).shape[1:])
+        if isinstance(self._output_shape, tuple):
+            batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
+            return (batch,) + self._output_shape
+        return tuple(self._output_shape(input_shape))
+
+    def get_config(self):
+        config = super().get_config()
+        code, defaults, closure = func_dump(self.function)
+        if self._api_version == "3":
+            config["function"] = {"class_name": "__lambda__",
+                                  "config": {"code": code, "defaults": defaults, "closure": closure}}
+            if self._output_shape is not None:
+                config["output_shape"] = self._output_shape
+            config["arguments"] = self.arguments
+            return config
+        config.update({"function": [code, defaults, closure], "function_type": "lambda",
+                       "output_shape": self._output_shape, "output_shape_type": "raw",
+                       "arguments": self.arguments})
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        config = dict(config)
+        function = config.pop("function")
+        if cls._api_version == "3":
+            if safe_mode is None:
+                from ..engine.serialization import in_safe_mode
+                safe_mode = in_safe_mode()
+            if safe_mode:
+                raise ValueError(
+                    "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
+                    "This carries a potential risk of arbitrary code execution and thus it is disallowed by "
+                    "default. If you trust the source of the config, pass `safe_mode=False` to from_config "
+                    "(or to the loading function).")
+            inner = function.get("config", {}) if isinstance(function, dict) else {}
+            function = func_load(inner["code"], inner.get("defaults"), inner.get("closure"))
+            if isinstance(config.get("dtype"), dict):
+                config["dtype"] = config["dtype"].get("config", {}).get("name")
+        else:
+            if config.pop("function_type", "lambda") != "lambda":
+                raise TypeError("The reference rebuilds only Lambda functions serialized as bytecode.")
+            config.pop("output_shape_type", None)
+            code, defaults, closure = (list(function) + [None, None])[:3]
+            function = func_load(code, defaults, closure)
+        return cls(function=function, **config)

@@ -992,7 +992,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, *, a
                     "safe_mode=False to load it."
                 )
         K = _namespace(version)
-        model = _model_from_config(K, version, model_config, custom_objects, r.path)
+        from ..engine.serialization import safe_mode_scope
+        with safe_mode_scope(safe_mode):
+            model = _model_from_config(K, version, model_config, custom_objects, r.path)
         wg = r.group(f, "model_weights", "the 'model_weights' group")
         _apply(_plan_topological(r, wg, model, skip_mismatch=False))
         if not compile:
