@@ -75,14 +75,13 @@ def first_scalar(value: Any, to_numpy) -> float:
 
 
 # -- the documented weights of a recipe's model, in model order ------------------------------------------
-_SAFE_BUILTINS = {"len": len, "tuple": tuple, "int": int, "list": list, "max": max, "min": min, "abs": abs}
-
-
 def evaluate(expr: str, item: Any, kwargs: dict, input_shape: tuple) -> Any:
     """A spec expression (``output_shape``, a weight's ``shape`` / ``when``) over ``input_shape`` (batch
-    first) and the constructor arguments (given, else the documented defaults)."""
+    first) and the constructor arguments (given, else the documented defaults), with exactly the names
+    the schema admits (spec/shapes.py)."""
+    from ..spec import shapes
     env = {**{k: v for k, v in item.defaults().items()}, **kwargs, "input_shape": tuple(input_shape)}
-    return eval(expr, {"__builtins__": _SAFE_BUILTINS}, env)  # noqa: S307 - spec expressions
+    return shapes.evaluate(expr, env)
 
 
 def documented_weights(spec: Any, recipe: dict) -> list[dict]:

@@ -46,6 +46,9 @@ def pytest_addoption(parser):
     group.addoption("--item", action="append", default=None, metavar="NAME",
                     help="run only the checks of this documented item (exact, case-sensitive name such as "
                          "layers.Add; repeatable)")
+    group.addoption("--examples", type=int, default=None, metavar="N",
+                    help="at most N hypothesis examples per check (a quick run; a certification uses the "
+                         "full number, 12 for most checks)")
     group.addoption("--allow-untested", action="store_true", default=False,
                     help="do not fail the run when a documented item is untested (a check of it could "
                          "not be generated from the spec, or no check covers it)")
@@ -118,6 +121,9 @@ def _targets_conformance(config) -> bool:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "conformance: a generated keras-conformance check")
+    if config.getoption("--examples", None):
+        # strategies.EXAMPLES_ENV, read when the check modules are imported (collection, after this)
+        os.environ["KERAS_CONFORMANCE_EXAMPLES"] = str(config.getoption("--examples"))
     state = _Session(config)
     config.stash[_STATE] = state
     _CONFIG[:] = [config]
@@ -376,6 +382,7 @@ def _header(state) -> dict:
         "tolerances": used,
         "tolerances_table": tolerances.table(device=ctx.device),
         "duration_s": round(time.time() - state.started, 2),
+        "examples_cap": state.config.getoption("--examples"),
     }
 
 

@@ -120,6 +120,9 @@ class Report:
             f"adapter {a.get('name')}: {a.get('version_string')}; API version {header.get('api_version')}",
             f"device {a.get('device')}: {a.get('device_proof')}",
         ]
+        if header.get("examples_cap"):
+            lines.append(f"quick run: at most {header['examples_cap']} hypothesis examples per check (--examples); "
+                         f"a certification runs them all")
         cols = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-pass", "untested",
                 "skipped", "crashed")
         short = ("pass", "fail", "not-impl", "xfail", "xpass", "untested", "skip", "crash")

@@ -10,17 +10,29 @@ Settings: derandomized (the same examples every run), no example database, no de
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 MAX_EXAMPLES = 12
+# `--examples N` (the plugin puts it in this variable before any check module is imported) caps the examples
+# of every check: the quick profile of the project's own tests; a certification runs the full number.
+EXAMPLES_ENV = "KERAS_CONFORMANCE_EXAMPLES"
+
+
+def examples(n: int) -> int:
+    """``n`` examples, or fewer under ``--examples``."""
+    cap = os.environ.get(EXAMPLES_ENV)
+    return n if not cap else max(1, min(int(n), int(cap)))
+
 
 SETTINGS = settings(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=MAX_EXAMPLES,
+    max_examples=examples(MAX_EXAMPLES),
     print_blob=False,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.differing_executors],

@@ -49,7 +49,7 @@ def _exception_type(name: str):
 
 
 @given(data=st.data())
-@settings(strategies.SETTINGS, max_examples=1)
+@settings(strategies.SETTINGS, max_examples=strategies.examples(1))
 def test_raises(conformance, case, conformance_check, data):
     ctx = conformance
     item = ctx.spec[case.item]

@@ -225,7 +225,7 @@ def _gradient_step(ctx, item, lc, lr_name, check):
 
 # -- training-mode statistics of stochastic layers ---------------------------------------------------------
 @given(data=st.data())
-@settings(strategies.SETTINGS, max_examples=3)
+@settings(strategies.SETTINGS, max_examples=strategies.examples(3))
 def test_training_statistics(conformance, case, conformance_check, data):
     """A stochastic layer called with ``training=True`` on a large input: the statistics its spec entry
     documents (``stochastic``), each within a bound a correct implementation misses with probability
@@ -384,7 +384,7 @@ def _graph(K):
 
 
 @given(data=st.data())
-@settings(strategies.SETTINGS, max_examples=3)
+@settings(strategies.SETTINGS, max_examples=strategies.examples(3))
 def test_functional_graph(conformance, case, conformance_check, data):
     """``models.Model([a, b], [shared(a), shared(b)])`` with one Dense shared by both inputs: its two
     outputs against the reference's on the same weights, then one SGD step (learning rate 1, loss

@@ -313,18 +313,18 @@ def dense_kernel_transposed(K, v):
                        "Model.set_weights keep the documented order)",
         items=('Model.get_weights', 'layers.Dense'))
 def model_get_weights_bias_first(K, v):
-    Base = K.get("models.Sequential")
+    for cls_name in ("Sequential", "Model"):        # functional models too: Model.get_weights is documented
+        Base = K.get(f"models.{cls_name}")
 
-    class Sequential(Base):
-        @_same_signature(Base.get_weights)
-        def get_weights(self):
-            out, arrays, i = [], super().get_weights(), 0
+        def get_weights(self, __base=Base):
+            out, arrays, i = [], __base.get_weights(self), 0
             for layer in self.layers:
                 n = len(layer.weights)
                 out += list(arrays[i:i + n])[::-1]
                 i += n
             return out
-    K.set("models.Sequential", Sequential)
+        get_weights.__signature__ = inspect.signature(Base.get_weights)
+        K.set(f"models.{cls_name}", type(cls_name, (Base,), {"get_weights": get_weights}))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from keras_conformance import adapters, spec
 CERTIFICATIONS = [("reference", v) for v in spec.VERSIONS] + [
     ("keras3-tensorflow", "3"), ("keras3-jax", "3"), ("keras3-torch", "3"), ("tf_keras", "2.3")]
 
-FAILING = {"failed", "not-implemented", "unexpected-pass", "crashed"}
+FAILING = {"failed", "not-implemented", "unexpected-pass", "crashed", "untested"}
+QUICK_EXAMPLES = 2
 # The seven training methods of the Keras 3 docs (seed 004), read from the spec rather than listed.
 TRAINING_METHODS_3 = [i.name for i in spec.load("3").items(kind="method")
                       if i.attr in ("compile", "fit", "evaluate", "predict", "train_on_batch",
@@ -33,7 +34,10 @@ def _usable(name):
 @pytest.mark.parametrize("adapter,version", CERTIFICATIONS, ids=[f"{a}-{v}" for a, v in CERTIFICATIONS])
 def test_certifies_up_to_declared_deviations(tmp_path, adapter, version):
     _usable(adapter)
-    proc, data = run_suite(tmp_path, "--adapter", adapter, "--api-version", version)
+    # the quick profile (tests/ must stay fast as the spec grows): two examples per check on the real
+    # implementations, every example on the reference; `tox -e <adapter>` certifies with all of them
+    quick = () if adapter == "reference" else ("--examples", str(QUICK_EXAMPLES))
+    proc, data = run_suite(tmp_path, "--adapter", adapter, "--api-version", version, *quick)
     assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     bad = {c["id"]: f'{c["outcome"]}: {c["message"]}' for c in data["checks"] if c["outcome"] in FAILING}
     assert not bad, bad
@@ -55,6 +59,15 @@ def test_certifies_up_to_declared_deviations(tmp_path, adapter, version):
             assert checks[f"test_signature[{name}]"]["outcome"] == "passed", checks[f"test_signature[{name}]"]
     if adapter == "reference":
         assert all(c["outcome"] in ("passed", "skipped") for c in data["checks"])
+        # every concrete layer of the version: shapes, numerics and round trips generated and passing
+        for item in spec.load(version).items():
+            if item.is_layer:
+                cats = data["items"][item.name]["categories"]
+                for category in ("shapes", "numerics", "roundtrips"):
+                    assert cats.get(category) == "passed", (item.name, category, cats)
+        assert not data.get("uncovered")
+    else:
+        assert f"at most {QUICK_EXAMPLES} hypothesis examples" in proc.stdout
 
 
 def test_tf_keras_deviations_fail_readably_without_expectations(tmp_path):
