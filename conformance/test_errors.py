@@ -66,6 +66,11 @@ def test_raises(conformance, case, conformance_check, data):
     action, code = make(ctx, item)
     conformance_check.reproducer = code
     conformance_check.exercise(item.name, *triggers.params(d["trigger"], item))
+    expect_raise(item, d, expected, action, code)
+
+
+def expect_raise(item, d, expected, action, reproducer) -> None:
+    """``action()`` must raise ``expected`` (a subclass counts); another exception, or none, is the finding."""
     documented = f"documented {d['type']} when {d['when']} ({d['source']})"
     try:
         action()
@@ -73,8 +78,8 @@ def test_raises(conformance, case, conformance_check, data):
         return
     except Exception as exc:  # noqa: BLE001 - the wrong type is the finding
         raise AssertionError(f"{item.name}: raised {one_line(exc)}; {documented}"
-                             f"\nreproducer:\n{code}") from None
-    raise AssertionError(f"{item.name}: raised nothing; {documented}\nreproducer:\n{code}")
+                             f"\nreproducer:\n{reproducer}") from None
+    raise AssertionError(f"{item.name}: raised nothing; {documented}\nreproducer:\n{reproducer}")
 
 
 def _data_trigger(ctx, item, d, check, data):
@@ -90,7 +95,6 @@ def _data_trigger(ctx, item, d, check, data):
     lc = data.draw(harness.cases(item), label="layer case")
     kind, args = next(iter(d["data_trigger"].items()))
     ctx.locate(item.name)
-    documented = f"documented {d['type']} when {d['when']} ({d['source']})"
     K = ctx.K
     if kind == "construct":
         bad = lc.with_kwargs(**dict(args))
@@ -116,11 +120,4 @@ def _data_trigger(ctx, item, d, check, data):
             layer = harness.construct(K, item, lc)
             tensors = [K.layers.Input(shape=shape, dtype=dtype) for _ in range(count)]
             layer(tensors if count > 1 else tensors[0])
-    try:
-        action()
-    except expected:
-        return
-    except Exception as exc:  # noqa: BLE001 - the wrong type is the finding
-        raise AssertionError(f"{item.name}: raised {one_line(exc)}; {documented}"
-                             f"\nreproducer:\n{check.reproducer}") from None
-    raise AssertionError(f"{item.name}: raised nothing; {documented}\nreproducer:\n{check.reproducer}")
+    expect_raise(item, d, expected, action, check.reproducer)

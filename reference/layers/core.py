@@ -373,30 +373,29 @@ class SpatialDropout1D(_SpatialDropout):
         return (1,)
 
 
-class SpatialDropout2D(_SpatialDropout):
+class _SpatialDropoutND(_SpatialDropout):
+    """Spatial dropout over ``_ndim - 2`` spatial axes, with a ``data_format``."""
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = _normalize_data_format(data_format, self._api_version)
+
+    def _spatial_axes(self):
+        spatial = self._ndim - 2
+        first = 2 if self.data_format == "channels_first" else 1
+        return tuple(range(first, first + spatial))
+
+
+class SpatialDropout2D(_SpatialDropoutND):
     """Spatial 2D dropout: one draw per (sample, channel) over rank-4 inputs."""
 
     _ndim = 4
 
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = _normalize_data_format(data_format, self._api_version)
 
-    def _spatial_axes(self):
-        return (2, 3) if self.data_format == "channels_first" else (1, 2)
-
-
-class SpatialDropout3D(_SpatialDropout):
+class SpatialDropout3D(_SpatialDropoutND):
     """Spatial 3D dropout: one draw per (sample, channel) over rank-5 inputs."""
 
     _ndim = 5
-
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = _normalize_data_format(data_format, self._api_version)
-
-    def _spatial_axes(self):
-        return (2, 3, 4) if self.data_format == "channels_first" else (1, 2, 3)
 
 
 # --- Flatten / Reshape / Permute / RepeatVector -------------------------------------------------
