@@ -36,7 +36,7 @@ def _fraction(item, case, dropped: np.ndarray, units: int, rate: float, reproduc
               f"< {harness.DELTA:g}); {item.source}", reproducer)
 
 
-def check(item, case, x: np.ndarray, out: np.ndarray, reproducer: str) -> None:
+def check(item, case, x: np.ndarray, out: np.ndarray, reproducer: str, device: str = "cpu") -> None:
     st = item.stochastic
     kind = st["kind"]
     if out.shape != x.shape:
@@ -55,15 +55,16 @@ def check(item, case, x: np.ndarray, out: np.ndarray, reproducer: str) -> None:
         kept = out != 0
         if rate < 1:
             assert_close(out[kept], (x / (1.0 - rate))[kept].astype(x.dtype), kind="forward",
-                         reproducer=reproducer, what=f"{case!r}: kept units in training (input / (1 - rate))")
+                         device=device, reproducer=reproducer,
+                         what=f"{case!r}: kept units in training (input / (1 - rate))")
         return
     if kind == "additive_gaussian":
         sigma = _value(st["stddev"], item, case)
-        _gaussian(item, case, (out - x).ravel(), 0.0, sigma, "out - x", reproducer)
+        _gaussian(item, case, (out - x).ravel(), 0.0, sigma, "out - x", reproducer, device)
         return
     if kind == "multiplicative_gaussian":
         sigma = _value(st["stddev"], item, case)
-        _gaussian(item, case, (out / x).ravel(), 1.0, sigma, "out / x", reproducer)
+        _gaussian(item, case, (out / x).ravel(), 1.0, sigma, "out / x", reproducer, device)
         return
     if kind == "alpha_dropout":
         rate = _value(st["rate"], item, case)
@@ -73,16 +74,18 @@ def check(item, case, x: np.ndarray, out: np.ndarray, reproducer: str) -> None:
         dropped = np.isclose(out, fill, rtol=1e-5, atol=1e-6)
         _fraction(item, case, dropped, int(dropped.size), rate, reproducer)
         kept = ~dropped
-        assert_close(out[kept], (a * x + b)[kept].astype(x.dtype), kind="forward", reproducer=reproducer,
+        assert_close(out[kept], (a * x + b)[kept].astype(x.dtype), kind="forward", device=device,
+                     reproducer=reproducer,
                      what=f"{case!r}: kept units in training (a * x + b, a = {a:.6g}, b = {b:.6g})")
         return
     raise ValueError(f"unknown stochastic kind {kind!r}")
 
 
-def _gaussian(item, case, d: np.ndarray, mean: float, sigma: float, what: str, reproducer: str) -> None:
+def _gaussian(item, case, d: np.ndarray, mean: float, sigma: float, what: str, reproducer: str,
+              device: str = "cpu") -> None:
     n = d.size
     if sigma == 0:
-        assert_close(d, np.full_like(d, mean), kind="forward", reproducer=reproducer,
+        assert_close(d, np.full_like(d, mean), kind="forward", device=device, reproducer=reproducer,
                      what=f"{case!r}: {what} in training with a zero standard deviation")
         return
     m = float(np.mean(d))

@@ -253,7 +253,7 @@ def _statistics(ctx, item, lc, conformance_check):
     layer = harness.construct(ctx.K, item, lc)
     x = harness.inputs(lc)[0]
     out = ctx.k_numpy(layer(x, training=True))
-    statistics.check(item, lc, x, out, conformance_check.reproducer)
+    statistics.check(item, lc, x, out, conformance_check.reproducer, ctx.device)
 # -- losses, metrics, activations -------------------------------------------------------------------------
 def _function(ctx, item, check, data):
     _function_edges(ctx, item, check)
