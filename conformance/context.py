@@ -179,21 +179,23 @@ class Conformance:
         return None
 
 
-_MODEL_CLASSES = ("Model", "Sequential")
+# the documented home module of a class whose methods the spec names bare (Model.fit, Layer.get_weights)
+_HOMES = {"Model": "models", "Sequential": "models", "Layer": "layers"}
+
+
+def documented_path(K: Any, name: str) -> str:
+    """The attribute path of a documented name in a keras namespace: ``Model.fit`` -> ``models.Model.fit``,
+    ``Layer.get_weights`` -> ``layers.Layer.get_weights`` where that module holds the class; else as is."""
+    head = name.split(".", 1)[0]
+    home = _HOMES.get(head)
+    if home is not None and getattr(getattr(K, home, None), head, None) is not None:
+        return f"{home}.{name}"
+    return name
 
 
 def locate(K: Any, name: str) -> Any:
-    parts = name.split(".")
     obj, walked = K, []
-    if parts[0] in _MODEL_CLASSES:   # Model.fit -> models.Model.fit (the documented home of Model)
-        models = getattr(K, "models", None)
-        if getattr(models, parts[0], None) is not None:
-            obj, walked = models, ["models"]
-    elif parts[0] == "Layer":        # Layer.get_weights -> layers.Layer.get_weights
-        layers = getattr(K, "layers", None)
-        if getattr(layers, "Layer", None) is not None:
-            obj, walked = layers, ["layers"]
-    for part in parts:
+    for part in documented_path(K, name).split("."):
         nxt = getattr(obj, part, None) if part else None
         if nxt is None:
             where = ".".join(walked) if walked else "the keras namespace"

@@ -112,6 +112,14 @@ def missing(item, R=None, need=("input",)) -> str | None:
     return None
 
 
+def draw_case(data, item, R=None, need=("input",)) -> "LayerCase":
+    """A drawn case of ``item`` (hypothesis ``data``), or the check ends untested, saying what is missing."""
+    why = missing(item, R, need)
+    if why:
+        untested(why)
+    return data.draw(cases(item), label="layer case")
+
+
 def env(item, case: LayerCase, shape=None) -> dict:
     """The names of a spec expression: the documented defaults, the drawn arguments, ``input_shape``."""
     out = {p.name: p.default for p in item.params if p.default is not REQUIRED}
@@ -324,11 +332,6 @@ def gradient_model_code(item, case: LayerCase, ns: str = "K", var: str = "model"
              f"layer = {ns}.layers.{item.attr}({case.kwargs_code()})",
              f"{var} = {ns}.models.Model(src, layer(branches if {case.multi} else branches[0]))"]
     return "\n".join(lines)
-
-
-def drawn_weights(shapes_list, seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [(0.5 * rng.standard_normal(tuple(s))).astype("float32") for s in shapes_list]
 
 
 def expected_config_keys(spec, item) -> set[str] | None:

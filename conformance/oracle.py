@@ -139,3 +139,16 @@ def drawn_weights(shapes: list, seed: int) -> list[np.ndarray]:
 def drawn_weights_code(var: str, model_var: str, seed: int) -> str:
     return (f"from keras_conformance.conformance import oracle; "
             f"{var} = oracle.drawn_weights([np.shape(w) for w in {model_var}.get_weights()], {seed})")
+
+
+# -- a layer shared by two calls: two inputs of different ranks, two outputs -------------------------------
+SHARED_GRAPH_CODE = ("a = {ns}.layers.Input(shape=(4,)); b = {ns}.layers.Input(shape=(2, 4)); "
+                     "shared = {ns}.layers.Dense(3)\n"
+                     "outputs = [shared(a), shared(b)]   # two calls of one layer: its nodes 0 and 1")
+
+
+def shared_graph(K: Any):
+    """``Dense(3)`` called on ``Input((4,))`` and on ``Input((2, 4))``: ([a, b], [outputs], the shared layer)."""
+    a, b = K.layers.Input(shape=(4,)), K.layers.Input(shape=(2, 4))
+    shared = K.layers.Dense(3)
+    return [a, b], [shared(a), shared(b)], shared

@@ -32,7 +32,6 @@ OUTCOMES = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-
 _SEVERITY = ("not-implemented", "crashed", "failed", "unexpected-pass", "untested", "expected-fail", "passed",
              "skipped")
 FAILING = frozenset({"failed", "not-implemented", "unexpected-pass", "crashed"})
-UNTESTED = "untested"
 
 
 def worst(outcomes) -> str:
@@ -92,14 +91,15 @@ class Report:
         return out
 
     def to_json(self, *, header: dict, stale: dict, exitstatus: int, order=()) -> dict:
+        items = self.items(header.get("uncovered", ()))
         return {
             "schema": 1,
             **header,
             "exitstatus": int(exitstatus),
             "totals": self.totals(),
-            "items_totals": dict(Counter(v["outcome"] for v in self.items(header.get("uncovered", ())).values())),
+            "items_totals": dict(Counter(v["outcome"] for v in items.values())),
             "categories": self.categories(order),
-            "items": self.items(header.get("uncovered", ())),
+            "items": items,
             "checks": [{k: v for k, v in r.items() if k != "phase"} for r in self.checks.values()],
             "stale_expectations": stale,
         }
@@ -137,11 +137,10 @@ class Report:
                          + f"   {ok}/{nitems}")
         totals = self.totals()
         lines.append(f"{'total':<13}{sum(totals.values()):>7} " + "".join(f"{totals.get(c, 0):>9}" for c in cols))
-        items = self.items()
-        ic = Counter(v["outcome"] for v in items.values())
         uncovered = header.get("uncovered") or []
-        ic["untested"] += len(uncovered)
-        lines.append(f"documented items: {len(items) + len(uncovered)} ("
+        items = self.items(uncovered)
+        ic = Counter(v["outcome"] for v in items.values())
+        lines.append(f"documented items: {len(items)} ("
                      + ", ".join(f"{ic[o]} {o}" for o in OUTCOMES if ic[o]) + ")")
         for name in uncovered:
             lines.append(f"{'UNTESTED':>16} {name}: no check of the suite covers this documented item")

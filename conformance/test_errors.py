@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import builtins
 
-
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,10 +87,7 @@ def _data_trigger(ctx, item, d, check, data):
     expected = _exception_type(d["type"])
     if expected is None:
         harness.untested(f"exception type {d['type']!r} is not a Python builtin")
-    why = harness.missing(item)
-    if why:
-        harness.untested(why)
-    lc = data.draw(harness.cases(item), label="layer case")
+    lc = harness.draw_case(data, item)
     kind, args = next(iter(d["data_trigger"].items()))
     ctx.locate(item.name)
     K = ctx.K

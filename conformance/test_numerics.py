@@ -95,13 +95,6 @@ def copy_weights(ctx, item_name, recipe, model, ref, reproducer, seed=None):
     ref.set_weights(arrays)
 
 
-def _layer_case(ctx, item, data, need=("input",)):
-    why = harness.missing(item, ctx.R, need)
-    if why:
-        harness.untested(why)
-    return data.draw(harness.cases(item), label="layer case")
-
-
 def _share_weights(ctx, item, lc, layer, ref_layer, reproducer):
     """Drawn non-zero weights into the implementation's layer and the same arrays into the reference's,
     after checking that the implementation's weight shapes are the documented ones."""
@@ -110,7 +103,7 @@ def _share_weights(ctx, item, lc, layer, ref_layer, reproducer):
     if shapes != documented:
         raise AssertionError(f"{lc!r}: layer.get_weights() shapes {shapes}, the reference's (the documented "
                              f"weights) {documented}\nreproducer:\n{reproducer}")
-    arrays = harness.drawn_weights(shapes, lc.seed + 2)
+    arrays = oracle.drawn_weights(shapes, lc.seed + 2)
     if arrays:
         layer.set_weights(arrays)
         ref_layer.set_weights(arrays)
@@ -120,14 +113,11 @@ def _share_weights(ctx, item, lc, layer, ref_layer, reproducer):
 def _layer(ctx, documented, check, data):
     item = harness.layer_item(ctx.spec, documented)
     form = documented.attr if documented.form_of else None
-    lc = _layer_case(ctx, item, data)
+    lc = harness.draw_case(data, item, ctx.R)
     ctx.locate(documented.name)
     check.exercise("Model.predict", "x", "verbose")
     for v in harness.variants(item, lc):      # every documented choice of an `every` domain, each example
         check.exercise(documented.name, *v.kwargs)
-        for name in v.every:
-            if item.attr == "Activation":
-                check.exercise(f"activations.{v.kwargs[name]}", "x")
         _compare_layer(ctx, item, check, v, form)
 
 
@@ -135,8 +125,7 @@ def _compare_layer(ctx, item, check, lc, form=None):
     check.reproducer = "\n".join([
         ctx.preamble(with_reference=True), harness.build_code(item, lc, "K", "model", "layer", form),
         harness.build_code(item, lc, "R", "ref", "ref_layer", form),
-        f"weights = [(0.5 * np.random.default_rng({lc.seed + 2}).standard_normal(np.shape(w))).astype('float32') "
-        "for w in layer.get_weights()]",
+        oracle.drawn_weights_code("weights", "layer", lc.seed + 2),
         "if weights: layer.set_weights(weights); ref_layer.set_weights(weights)",
         harness.inputs_code(lc),
         f"x = {'xs' if lc.multi else 'xs[0]'}",
@@ -162,7 +151,7 @@ def test_layer_gradient(conformance, case, conformance_check, data):
     weight of the layer, against the reference's, through the public API only."""
     ctx = conformance
     item = ctx.spec[case.item]
-    lc = _layer_case(ctx, item, data)
+    lc = harness.draw_case(data, item, ctx.R)
     lr_name = ctx.optimizer_lr_name("SGD")
     if lr_name is None:
         harness.untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
@@ -184,8 +173,7 @@ def _gradient_step(ctx, item, lc, lr_name, check):
         harness.inputs_code(lc),
         "for d, r, x in zip(k_denses, denses, xs): d.set_weights([x.reshape(x.shape[0], -1)]); "
         "r.set_weights([x.reshape(x.shape[0], -1)])",
-        f"w = [(0.5 * np.random.default_rng({lc.seed + 2}).standard_normal(np.shape(a))).astype('float32') "
-        "for a in k_layer.get_weights()]",
+        oracle.drawn_weights_code("w", "k_layer", lc.seed + 2),
         "if w: k_layer.set_weights(w); layer.set_weights(w)",
         f"x = np.eye({batch}, dtype='float32'); y = np.random.default_rng({lc.seed + 7}).standard_normal("
         "np.shape(ref.predict(x, verbose=0))).astype('float32')",
@@ -232,7 +220,7 @@ def test_training_statistics(conformance, case, conformance_check, data):
     below ``layers.DELTA``. (At inference the forward numerics check requires the identity.)"""
     ctx = conformance
     item = ctx.spec[case.item]
-    lc = _layer_case(ctx, item, data, ("input", "stochastic"))
+    lc = harness.draw_case(data, item, ctx.R, ("input", "stochastic"))
     rank = len(lc.shapes[0])
     lc = harness.LayerCase(lc.item, lc.kwargs, [harness.statistics_shape(rank)] * len(lc.shapes), lc.seed,
                            lc.dtype, "factors" if item.stochastic["kind"] == "multiplicative_gaussian" else "normal",
@@ -254,6 +242,8 @@ def _statistics(ctx, item, lc, conformance_check):
     x = harness.inputs(lc)[0]
     out = ctx.k_numpy(layer(x, training=True))
     statistics.check(item, lc, x, out, conformance_check.reproducer, ctx.device)
+
+
 # -- losses, metrics, activations -------------------------------------------------------------------------
 def _function(ctx, item, check, data):
     _function_edges(ctx, item, check)
@@ -372,15 +362,13 @@ def test_gradient(conformance, case, conformance_check, data):
 
 
 # -- a functional graph: two inputs, a shared layer, two outputs --------------------------------------------
-GRAPH_CODE = ("a = {ns}.layers.Input(shape=(4,)); b = {ns}.layers.Input(shape=(2, 4)); "
-              "shared = {ns}.layers.Dense(3)\n"
-              "{var} = {ns}.models.Model([a, b], [shared(a), shared(b)])")
+def _graph_code(ns: str, var: str) -> str:
+    return oracle.SHARED_GRAPH_CODE.format(ns=ns) + f"\n{var} = {ns}.models.Model([a, b], outputs)"
 
 
 def _graph(K):
-    a, b = K.layers.Input(shape=(4,)), K.layers.Input(shape=(2, 4))
-    shared = K.layers.Dense(3)
-    return K.models.Model([a, b], [shared(a), shared(b)]), shared
+    inputs, outputs, shared = oracle.shared_graph(K)
+    return K.models.Model(inputs, outputs), shared
 
 
 @given(data=st.data())
@@ -403,14 +391,15 @@ def test_functional_graph(conformance, case, conformance_check, data):
     rng = np.random.default_rng(seed)
     xs = [rng.standard_normal((batch, 4)).astype("float32"), rng.standard_normal((batch, 2, 4)).astype("float32")]
     ys = [rng.standard_normal((batch, 3)).astype("float32"), rng.standard_normal((batch, 2, 3)).astype("float32")]
-    weights = harness.drawn_weights([(4, 3), (3,)], seed + 2)
+    weights = oracle.drawn_weights([(4, 3), (3,)], seed + 2)
     check.reproducer = "\n".join([
-        ctx.preamble(with_reference=True), GRAPH_CODE.format(ns="K", var="model"),
-        "k_shared = shared", GRAPH_CODE.format(ns="R", var="ref"),
+        ctx.preamble(with_reference=True), _graph_code("K", "model"),
+        "k_shared = shared", _graph_code("R", "ref"),
         f"rng = np.random.default_rng({seed}); xs = [rng.standard_normal(({batch}, 4)).astype('float32'), "
         f"rng.standard_normal(({batch}, 2, 4)).astype('float32')]",
         f"ys = [rng.standard_normal(({batch}, 3)).astype('float32'), rng.standard_normal(({batch}, 2, 3)).astype('float32')]",
-        f"w = [(0.5 * np.random.default_rng({seed + 2}).standard_normal(s)).astype('float32') for s in [(4, 3), (3,)]]",
+        "from keras_conformance.conformance import oracle; "
+        f"w = oracle.drawn_weights([(4, 3), (3,)], {seed + 2})",
         "k_shared.set_weights(w); shared.set_weights(w)",
         "print([np.max(np.abs(np.asarray(g) - e)) for g, e in zip(model.predict(xs, verbose=0), ref.predict(xs, verbose=0))])",
         f"model.compile(optimizer=K.optimizers.SGD({lr_name}=1.0), loss='mean_squared_error')",

@@ -487,13 +487,6 @@ def _layer_cases(ctx):
     return [i for i in ctx.spec.items() if i.is_layer]
 
 
-def _layer_case(ctx, item, data, need=("input",)):
-    why = harness.missing(item, None, need)
-    if why:
-        harness.untested(why)
-    return data.draw(harness.cases(item), label="layer case")
-
-
 @given(data=st.data())
 @settings(strategies.SETTINGS, max_examples=strategies.examples(_EXAMPLES))
 def test_layer_config(conformance, case, conformance_check, data):
@@ -502,13 +495,14 @@ def test_layer_config(conformance, case, conformance_check, data):
     weights, predicts the same."""
     ctx = conformance
     item = ctx.spec[case.item]
-    lc = _layer_case(ctx, item, data, ("input", "config_keys"))
+    lc = harness.draw_case(data, item, need=("input", "config_keys"))
+    opt_in = _code_opt_in(ctx, item)
     ctx.locate(item.name)
     conformance_check.exercise(item.name, *lc.kwargs)
     conformance_check.exercise("Layer.get_config")
     conformance_check.reproducer = "\n".join([
         ctx.preamble(), harness.build_code(item, lc), "config = layer.get_config(); print(sorted(config))",
-        f"again = K.layers.{item.attr}.from_config(config{', safe_mode=False' if _code_opt_in(ctx, item) else ''})",
+        f"again = K.layers.{item.attr}.from_config(config{', safe_mode=False' if opt_in else ''})",
         "print(again.get_config() == config)"])
     tail = f"\nreproducer:\n{conformance_check.reproducer}"
     ctx.seed(lc.seed)
@@ -522,7 +516,6 @@ def test_layer_config(conformance, case, conformance_check, data):
             + (" and " if expected - got and got - expected else "")
             + (f"have undocumented {sorted(got - expected)}" if got - expected else "")
             + f"; documented {sorted(expected)} ({item.source}){tail}")
-    opt_in = _code_opt_in(ctx, item)
     first = _as_data(config)
     again = type(layer).from_config(copy.deepcopy(config), **opt_in)   # some from_config edit their argument
     rebuilt, again = harness.build(ctx.K, item, lc, layer=again)
@@ -553,7 +546,7 @@ def test_layer_save(conformance, case, conformance_check, data, tmp_path_factory
     # file may be refused with a clear error (the suite's safety rule: loading never runs a file's code
     # unprompted) or loaded as it was saved (what 2.x Keras does); anything else fails
     may_refuse = item.carries_code and not opt_in
-    lc = _layer_case(ctx, item, data)
+    lc = harness.draw_case(data, item)
     ctx.locate(item.name)
     path = str(tmp_path_factory.mktemp("layer_save") / "model.h5")
     conformance_check.exercise(item.name, *lc.kwargs)
@@ -567,7 +560,7 @@ def test_layer_save(conformance, case, conformance_check, data, tmp_path_factory
     tail = f"\nreproducer:\n{conformance_check.reproducer}"
     ctx.seed(lc.seed)
     model, layer = harness.build(ctx.K, item, lc)
-    arrays = harness.drawn_weights([np.shape(w) for w in layer.get_weights()], lc.seed + 2)
+    arrays = oracle.drawn_weights([np.shape(w) for w in layer.get_weights()], lc.seed + 2)
     if arrays:
         layer.set_weights(arrays)
     xs = harness.feed(lc, harness.inputs(lc))

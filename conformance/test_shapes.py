@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keras_conformance.conformance import layers as harness
-from keras_conformance.conformance import strategies
+from keras_conformance.conformance import oracle, strategies
 from keras_conformance.conformance.context import Case
 
 CONFORMANCE_CATEGORY = "shapes"
@@ -28,13 +28,6 @@ def conformance_cases(ctx, function_name):
     forms = function_name == "test_output_shape"
     return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
             for i in ctx.spec.items() if i.is_layer or (forms and i.form_of and i.form_of in ctx.spec)]
-
-
-def _draw(ctx, item, data, need):
-    why = harness.missing(item, None, need)
-    if why:
-        harness.untested(why)
-    return data.draw(harness.cases(item), label="layer case")
 
 
 def _exercise(check, item, case):
@@ -50,7 +43,7 @@ def test_output_shape(conformance, case, conformance_check, data):
     documented = ctx.spec[case.item]
     item = harness.layer_item(ctx.spec, documented)
     form = documented.attr if documented.form_of else None
-    for lc in harness.variants(item, _draw(ctx, item, data, ("input", "output_shape"))):
+    for lc in harness.variants(item, harness.draw_case(data, item, need=("input", "output_shape"))):
         _output_shape(ctx, documented, item, form, lc, conformance_check)
 
 
@@ -83,7 +76,7 @@ def _output_shape(ctx, documented, item, form, lc, conformance_check):
 def test_weight_shapes(conformance, case, conformance_check, data):
     ctx = conformance
     item = ctx.spec[case.item]
-    for lc in harness.variants(item, _draw(ctx, item, data, ("input",))):
+    for lc in harness.variants(item, harness.draw_case(data, item)):
         _weight_shapes(ctx, item, lc, conformance_check)
 
 
@@ -110,17 +103,6 @@ def _weight_shapes(ctx, item, lc, conformance_check):
 
 # -- the layer methods of seed 003, on a layer shared by two calls ----------------------------------------
 NODE_METHODS = ("get_input_at", "get_output_at", "get_input_shape_at", "get_output_shape_at", "count_params")
-SHARED_CODE = ("a = K.layers.Input(shape=(4,)); b = K.layers.Input(shape=(2, 4)); shared = K.layers.Dense(3)\n"
-               "out_a = shared(a); out_b = shared(b)   # two calls: nodes 0 and 1")
-
-
-def shared_graph(K):
-    """A Dense layer called on two inputs of different ranks: (inputs, outputs, the shared layer)."""
-    a, b = K.layers.Input(shape=(4,)), K.layers.Input(shape=(2, 4))
-    shared = K.layers.Dense(3)
-    return [a, b], [shared(a), shared(b)], shared
-
-
 def conformance_cases_nodes(ctx):
     return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct",))
             for i in ctx.spec.items() if i.owner == "Layer" and i.attr in NODE_METHODS]
@@ -132,15 +114,15 @@ def test_layer_nodes(conformance, case, conformance_check):
     in the weights (seed 003), on a Dense layer shared by two calls."""
     ctx = conformance
     item = ctx.spec[case.item]
-    conformance_check.reproducer = "\n".join([ctx.preamble(), SHARED_CODE, f"print(shared.{item.attr}(1))"
+    conformance_check.reproducer = "\n".join([ctx.preamble(), oracle.SHARED_GRAPH_CODE.format(ns="K"),
+                                              f"print(shared.{item.attr}(1))"
                                               if item.attr != "count_params" else "print(shared.count_params())"])
     tail = f"\nreproducer:\n{conformance_check.reproducer}"
-    ctx.locate("layers.Dense")
     method = getattr(ctx.locate("layers.Dense"), item.attr, None)
     if method is None:
         from keras_conformance.conformance.context import NotImplementedByAdapter
         raise NotImplementedByAdapter(f"{item.name}: not implemented (layers.Dense has no {item.attr!r})")
-    inputs, outputs, shared = shared_graph(ctx.K)
+    inputs, outputs, shared = oracle.shared_graph(ctx.K)
     conformance_check.exercise(item.name, *(("node_index",) if item.params else ()))
     if item.attr == "count_params":
         got = int(shared.count_params())

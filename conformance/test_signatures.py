@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 
-from keras_conformance.conformance.context import Case
+from keras_conformance.conformance.context import Case, documented_path
 from keras_conformance.conformance.signatures import compare, drop_self
 
 CONFORMANCE_CATEGORY = "signatures"
@@ -63,12 +63,7 @@ def test_signature(conformance, case, conformance_check):
 
 
 def _path(ctx, item) -> str:
-    head = item.name.split(".", 1)[0]
-    name = item.name
-    if head in ("Model", "Sequential") and getattr(getattr(ctx.K, "models", None), head, None) is not None:
-        name = "models." + name
-    elif head == "Layer" and getattr(getattr(ctx.K, "layers", None), head, None) is not None:
-        name = "layers." + name
+    name = documented_path(ctx.K, item.name)
     if item.kind == "class":
         name += ".__init__"
     return name

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, versions
 from ..autodiff import Tensor, as_tensor, ops
 from .base import InputSpec, KerasTensor, Layer, Node, _shape_tuple, serialize_object
 
@@ -60,7 +60,7 @@ class InputLayer(Layer):
         version = self._api_version
         if name is None:
             from .base import unique_name
-            name = unique_name("input_layer" if version == "3" else "input", version)
+            name = unique_name(versions.traits(version).input_layer_prefix, version)
         shape = shape if shape is not None else input_shape
         batch_shape = batch_shape if batch_shape is not None else batch_input_shape
         if shape is not None and batch_shape is not None:
