@@ -36,6 +36,8 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0, *, negative_slope=None):
     """
     x = as_tensor(x)
     slope = alpha if negative_slope is None else negative_slope
+    if not slope and not threshold and max_value is None:
+        return ops.relu(x)        # the plain max(x, 0): one primitive, no graph of three
     below = x.data < threshold
     y = ops.where(below, (x - threshold) * slope, x)
     if max_value is not None:

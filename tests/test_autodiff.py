@@ -175,10 +175,30 @@ def _cast(draw):
     return [draw(SHAPES)], {"dtype": np.dtype("float64")}
 
 
+@st.composite
+def _windows(draw):
+    # Overlapping (stride below the dilated window: the bincount scatter-add) and disjoint windows
+    # (the strided write) are both drawn.
+    n = draw(st.integers(1, 3))
+    window = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    strides = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(n))
+    spatial = tuple((w - 1) * d + 1 + draw(st.integers(0, 3)) for w, d in zip(window, dilation))
+    shape = (draw(st.integers(1, 2)),) + spatial + (draw(st.integers(1, 2)),)
+    return [shape], {"window": window, "strides": strides, "dilation": dilation}
+
+
+@st.composite
+def _pad(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+    width = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    return [shape], {"pad_width": width, "constant_values": draw(st.sampled_from([0.0, -1.5]))}
+
+
 DRAWERS = {"unary": _unary, "binary": _binary, "where": _where, "clip": _clip, "matmul": _matmul,
            "reduce": _reduce, "axis": _axis, "reshape": _reshape, "transpose": _transpose,
            "expand_dims": _expand_dims, "squeeze": _squeeze, "concatenate": _concatenate,
-           "stack": _stack, "getitem": _getitem, "cast": _cast}
+           "stack": _stack, "getitem": _getitem, "cast": _cast, "windows": _windows, "pad": _pad}
 
 
 def _call_op(name, kind, tensors, attrs):
@@ -444,3 +464,20 @@ def test_python_operators_and_ndarray_operands():
         np.testing.assert_allclose(got.data, expected, err_msg=expression)
     (g,) = grad(ops.sum(a @ t + 2 / t), [t])
     np.testing.assert_allclose(g, a.T @ np.ones((2, 2)) - 2 / a ** 2)
+
+
+def test_a_partial_vjp_computes_only_the_gradients_asked_for():
+    # matmul's VJP is `partial`: asked for b only, it must not compute (or return) a's, and b's must be
+    # the same as when both are asked for.
+    rng = np.random.default_rng(3)
+    a, b = Tensor(rng.standard_normal((5, 3))), Tensor(rng.standard_normal((3, 2)))
+    prim = REGISTRY["matmul"]
+    assert prim.partial
+    g = rng.standard_normal((5, 2))
+    only_b = prim.vjp(g, None, a.data, b.data, needs=(False, True))
+    assert only_b[0] is None
+    (gb,) = grad(ops.matmul(a, b), [b], output_gradient=g)
+    ga_both, gb_both = grad(ops.matmul(a, b), [a, b], output_gradient=g)
+    np.testing.assert_allclose(gb, gb_both)
+    np.testing.assert_allclose(only_b[1], gb_both)
+    np.testing.assert_allclose(ga_both, g @ b.data.T)

@@ -44,8 +44,10 @@ def _extremum_vjp(g, out, x, *, axis, keepdims):
     # Equal extreme entries share the gradient equally, as TensorFlow's reduce_max gradient does.
     out = _with_kept_dims(out, x.shape, axis, keepdims)
     selected = x == out
-    share = selected / np.sum(selected, axis=_axes(axis, x.ndim), keepdims=True)
-    return (share * _with_kept_dims(g, x.shape, axis, keepdims),)
+    # The cotangent divided by the number of ties at the reduced size, then spread over the winners: one
+    # full-size product, in x's dtype (a bool / int division would make a float64 array of x's size).
+    count = np.sum(selected, axis=_axes(axis, x.ndim), keepdims=True, dtype=x.dtype)
+    return (selected * (_with_kept_dims(g, x.shape, axis, keepdims) / count),)
 
 
 def _max_forward(x, *, axis, keepdims):

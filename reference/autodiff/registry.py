@@ -28,6 +28,9 @@ KINDS = {
     "stack": "1 to 3 inputs of equal shape and an axis in [-ndim - 1, ndim]",
     "getitem": "one input and a basic or advanced index (repeated integers, boolean masks)",
     "cast": "one input and a floating dtype",
+    "windows": "one input (batch, *spatial, channels), 1 to 3 spatial axes, and a window, strides and "
+               "dilation per spatial axis for which at least one whole window fits",
+    "pad": "one input and a (before, after) pair of non-negative ints per axis, and a constant",
 }
 
 VALUE_DOMAINS = {
@@ -64,13 +67,16 @@ class Primitive:
 
     `g` is the cotangent of the output, `out` the forward's result (many VJPs are cheapest from it). A VJP
     returns arrays shaped like its inputs; the engine casts them to each input's dtype. vjp None means the
-    derivative is zero everywhere and the output is not recorded at all.
+    derivative is zero everywhere and the output is not recorded at all. `partial`: the VJP also takes
+    `needs` (one bool per input) and may return None for an input whose gradient nobody asked for (a
+    convolution's data side: half of its backward matmuls).
     """
 
     name: str
     forward: Callable
     vjp: Callable | None
     domain: Domain | None
+    partial: bool = False
 
     def __call__(self, *inputs, **attrs):
         return apply(self, *inputs, **attrs)
@@ -82,7 +88,8 @@ class Primitive:
 REGISTRY: dict[str, Primitive] = {}
 
 
-def primitive(name: str, forward: Callable, vjp: Callable | None, domain: Domain | None) -> Primitive:
+def primitive(name: str, forward: Callable, vjp: Callable | None, domain: Domain | None,
+              partial: bool = False) -> Primitive:
     """Register a primitive once; the op function of `ops` calls the returned object.
 
     A missing or unknown domain is not refused here (that would break every import of the package); the
@@ -90,6 +97,6 @@ def primitive(name: str, forward: Callable, vjp: Callable | None, domain: Domain
     """
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} is already registered")
-    prim = Primitive(name, forward, vjp, domain)
+    prim = Primitive(name, forward, vjp, domain, partial)
     REGISTRY[name] = prim
     return prim

@@ -267,7 +267,12 @@ def grad(y, xs, output_gradient=None) -> list[np.ndarray]:
         g = grads.get(id(node)) if id(node) in targets else grads.pop(id(node), None)
         if g is None or node._prim is None:
             continue
-        parent_grads = node._prim.vjp(g, node.data, *(p.data for p in node._parents), **node._attrs)
+        if node._prim.partial:
+            needs = tuple(id(p) in needed for p in node._parents)
+            parent_grads = node._prim.vjp(g, node.data, *(p.data for p in node._parents), needs=needs,
+                                          **node._attrs)
+        else:
+            parent_grads = node._prim.vjp(g, node.data, *(p.data for p in node._parents), **node._attrs)
         for parent, pg in zip(node._parents, parent_grads):
             if pg is None or id(parent) not in needed:
                 continue
