@@ -11,6 +11,7 @@ import numpy as np
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
 _DEFAULT_SEED = 1337
 _rng = np.random.default_rng(_DEFAULT_SEED)
 
@@ -38,6 +39,20 @@ def set_epsilon(value: float) -> None:
     if not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(f"`epsilon` must be a positive number, got {value!r}.")
     _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """What a layer's ``data_format=None`` means: ``"channels_last"`` unless changed with
+    ``set_image_data_format`` (keras.json's ``image_data_format`` in every version)."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    global _IMAGE_DATA_FORMAT
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"The `data_format` argument must be one of 'channels_first', "
+                         f"'channels_last'. Received: data_format={data_format!r}")
+    _IMAGE_DATA_FORMAT = str(data_format)
 
 
 def set_seed(seed: int) -> None:

@@ -13,7 +13,8 @@ import math
 from typing import Any, Mapping
 
 __all__ = ["EXPR_NAMES", "evaluate", "conv_output_length", "prod", "normalize_axis", "axes_list",
-           "dot_output_shape", "concat_output_shape"]
+           "dot_output_shape", "concat_output_shape", "ntuple", "channels", "spatial", "with_spatial",
+           "conv_shape", "pool_shape", "deconv_output_length", "deconv_shape"]
 
 
 def prod(dims) -> int | None:
@@ -74,6 +75,81 @@ def concat_output_shape(shapes, axis):
     return tuple(first)
 
 
+def ntuple(value, n: int) -> tuple:
+    """A conv argument (``kernel_size``, ``strides``, ``pool_size``, ...) as one value per spatial axis:
+    an int is repeated ``n`` times, a list or tuple kept (keras 2 conv_utils.normalize_tuple)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,) * n
+
+
+def _channels_last(data_format) -> bool:
+    # None is the configured image_data_format, "channels_last" unless set otherwise.
+    return data_format in (None, "channels_last")
+
+
+def channels(input_shape, data_format=None):
+    """The channel dimension of a (batch, ..., channels) or (batch, channels, ...) shape."""
+    return input_shape[-1] if _channels_last(data_format) else input_shape[1]
+
+
+def spatial(input_shape, data_format=None) -> tuple:
+    """The spatial dimensions of a shape, in order, batch and channels left out."""
+    return tuple(input_shape[1:-1] if _channels_last(data_format) else input_shape[2:])
+
+
+def with_spatial(input_shape, data_format, new_spatial, new_channels=None) -> tuple:
+    """``input_shape`` with its spatial dimensions (and, when given, its channels) replaced."""
+    c = channels(input_shape, data_format) if new_channels is None else new_channels
+    body = tuple(new_spatial)
+    return (input_shape[0],) + (body + (c,) if _channels_last(data_format) else (c,) + body)
+
+
+def conv_shape(input_shape, filters, kernel_size, strides=1, padding="valid", data_format=None,
+               dilation_rate=1) -> tuple:
+    """The output shape of an N-d convolution (N = rank - 2) with ``filters`` output channels."""
+    dims = spatial(input_shape, data_format)
+    n = len(dims)
+    out = tuple(conv_output_length(d, k, padding, s, r) for d, k, s, r in
+                zip(dims, ntuple(kernel_size, n), ntuple(strides, n), ntuple(dilation_rate, n)))
+    return with_spatial(input_shape, data_format, out, filters)
+
+
+def pool_shape(input_shape, pool_size, strides=None, padding="valid", data_format=None) -> tuple:
+    """The output shape of an N-d pooling layer; ``strides`` None is ``pool_size`` (the documented
+    default of every pooling layer)."""
+    strides = pool_size if strides is None else strides
+    return conv_shape(input_shape, channels(input_shape, data_format), pool_size, strides, padding,
+                      data_format, 1)
+
+
+def deconv_output_length(length, filter_size, padding, output_padding=None, stride=1, dilation=1):
+    """The output length of a transposed convolution along one axis (keras 2.2.4 / 2.3.1 / 3.15
+    conv_utils.deconv_output_length); None stays None."""
+    if length is None:
+        return None
+    dilated = (filter_size - 1) * dilation + 1
+    if output_padding is None:
+        if padding == "valid":
+            return length * stride + max(dilated - stride, 0)
+        if padding == "full":
+            return length * stride - (stride + dilated - 2)
+        return length * stride
+    pad = {"same": dilated // 2, "valid": 0, "full": dilated - 1}[padding]
+    return (length - 1) * stride + dilated - 2 * pad + output_padding
+
+
+def deconv_shape(input_shape, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1) -> tuple:
+    """The output shape of an N-d transposed convolution with ``filters`` output channels."""
+    dims = spatial(input_shape, data_format)
+    n = len(dims)
+    pads = (None,) * n if output_padding is None else ntuple(output_padding, n)
+    out = tuple(deconv_output_length(d, k, padding, p, s, r) for d, k, p, s, r in
+                zip(dims, ntuple(kernel_size, n), pads, ntuple(strides, n), ntuple(dilation_rate, n)))
+    return with_spatial(input_shape, data_format, out, filters)
+
+
 EXPR_NAMES: dict[str, Any] = {
     "len": len, "tuple": tuple, "list": list, "int": int, "float": float, "max": max, "min": min,
     "abs": abs, "range": range, "sum": sum, "all": all, "any": any, "isinstance": isinstance,
@@ -81,7 +157,9 @@ EXPR_NAMES: dict[str, Any] = {
     "None": None, "True": True, "False": False,
     "prod": prod, "normalize_axis": normalize_axis, "axes_list": axes_list,
     "conv_output_length": conv_output_length, "dot_output_shape": dot_output_shape,
-    "concat_output_shape": concat_output_shape,
+    "concat_output_shape": concat_output_shape, "ntuple": ntuple, "channels": channels,
+    "spatial": spatial, "with_spatial": with_spatial, "conv_shape": conv_shape, "pool_shape": pool_shape,
+    "deconv_output_length": deconv_output_length, "deconv_shape": deconv_shape,
 }
 
 

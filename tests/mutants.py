@@ -1021,3 +1021,13 @@ def load_model_runs_lambda_code(K, v):
     def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         return pristine(filepath, custom_objects=custom_objects, compile=compile, safe_mode=False)
     K.set("models.load_model", load_model)
+
+
+# --------------------------------------------------------------------------------------------------
+# The layer families of the conv / pooling / reshaping / locally-connected pages, one module each: they
+# register through `mutant` above, and their factories are re-exported here (`--adapter mutants:NAME`).
+# --------------------------------------------------------------------------------------------------
+from mutants_convolutional import *  # noqa: E402,F401,F403
+from mutants_pooling import *  # noqa: E402,F401,F403
+from mutants_reshaping import *  # noqa: E402,F401,F403
+from mutants_local import *  # noqa: E402,F401,F403

@@ -554,3 +554,14 @@ def test_the_keras_version_string_is_defined_once():
     assert hdf5.KERAS_VERSION_STRINGS is versions.KERAS_VERSION
     for v, t in versions.TRAITS.items():
         assert reference.keras(v).__version__ == t.keras_version == versions.KERAS_VERSION[v]
+
+
+@pytest.mark.parametrize("version", ["2.2.4", "2.3", "3"])
+def test_a_masking_layer_s_mask_reaches_the_call_of_the_next_layer(version):
+    # Masking(0.0) marks steps 2 and 3 of [1, 2, 0, 0, 3]; GlobalAveragePooling1D averages the kept steps,
+    # (1 + 2 + 3) / 3 = 2 (keras 2.2.4 / 2.3.1 / 3.15 pooling.py: call(inputs, mask) when masked), not 6 / 5
+    R = reference.keras(version)
+    inp = R.layers.Input((5, 1))
+    model = R.models.Model(inp, R.layers.GlobalAveragePooling1D()(R.layers.Masking(0.0)(inp)))
+    out = model.predict(np.array([1, 2, 0, 0, 3], "float32").reshape(1, 5, 1), verbose=0)
+    np.testing.assert_allclose(out, [[2.0]])

@@ -152,8 +152,9 @@ class Network(Layer):
             in_masks = [masks.get(id(t)) for t in node.input_tensors]
             call_training = node.call_kwargs.get("training", training)
             arg = args if len(args) > 1 else args[0]
-            out = node.layer._run(arg, training=call_training)
-            out_mask = node.layer.compute_mask(arg, in_masks if len(in_masks) > 1 else in_masks[0])
+            in_mask = in_masks if len(in_masks) > 1 else in_masks[0]
+            out = node.layer._run(arg, training=call_training, mask=in_mask)
+            out_mask = node.layer.compute_mask(arg, in_mask)
             outs = _as_list(out)
             for t, value in zip(node.output_tensors, outs):
                 values[id(t)] = value
@@ -169,10 +170,10 @@ class Network(Layer):
         raise NotImplementedError(f"Model {self.name} has no graph; a subclassed model must "
                                   "define `call(self, inputs)`.")
 
-    def _run(self, inputs, training=None):
+    def _run(self, inputs, training=None, mask=None):
         if self._is_graph_network:
             return self.call(inputs, training=training)
-        return super()._run(inputs, training=training)
+        return super()._run(inputs, training=training, mask=mask)
 
     def compute_output_shape(self, input_shape):
         if self._is_graph_network:

@@ -3,12 +3,16 @@
 One module a family, as the spec has one file a family (``spec/layers/<family>.yaml``); each module's
 ``__all__`` is what it exports.
 """
-from . import advanced_activations, base, core, merge, noise
+from . import advanced_activations, base, convolutional, core, local, merge, noise, pooling, reshaping
 from .advanced_activations import *  # noqa: F401,F403
 from .base import InputSpec, KerasTensor, Layer, Node
+from .convolutional import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
+from .local import *  # noqa: F401,F403
 from .merge import *  # noqa: F401,F403
 from .noise import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .reshaping import *  # noqa: F401,F403
 
-FAMILIES = (core, merge, advanced_activations, noise)
+FAMILIES = (core, merge, advanced_activations, noise, convolutional, pooling, reshaping, local)
 __all__ = ["Layer", "InputSpec", "KerasTensor", "Node"] + [n for m in FAMILIES for n in m.__all__]

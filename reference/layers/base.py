@@ -324,14 +324,22 @@ class Layer:
         import inspect
         return "training" in inspect.signature(self.call).parameters
 
-    def _run(self, inputs, training=None):
-        """Eager forward pass on Tensors (the layer must accept their shapes)."""
+    def _call_takes(self, name: str) -> bool:
+        import inspect
+        return name in inspect.signature(self.call).parameters
+
+    def _run(self, inputs, training=None, mask=None):
+        """Eager forward pass on Tensors (the layer must accept their shapes). The input's mask (from a
+        Masking layer upstream) goes to a ``call`` that takes ``mask``, as Keras passes it."""
         shape = ([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple))
                  else tuple(inputs.shape))
         self._maybe_build(shape)
+        kwargs = {}
         if self._call_takes_training():
-            return self.call(inputs, training=training)
-        return self.call(inputs)
+            kwargs["training"] = training
+        if mask is not None and self._call_takes("mask"):
+            kwargs["mask"] = mask
+        return self.call(inputs, **kwargs)
 
     def __call__(self, inputs, training=None, **kwargs):
         if _is_symbolic(inputs):
