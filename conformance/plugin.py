@@ -49,6 +49,10 @@ def pytest_addoption(parser):
     group.addoption("--examples", type=int, default=None, metavar="N",
                     help="at most N hypothesis examples per check (a quick run; a certification uses the "
                          "full number, 12 for most checks)")
+    group.addoption("--layers-per-family", type=int, default=None, metavar="N",
+                    help="a quick profile: of each layer family (spec/layers/<family>.yaml) only the checks "
+                         "of its first N layer classes run (the report says which were left out); a "
+                         "certification runs them all")
     group.addoption("--allow-untested", action="store_true", default=False,
                     help="do not fail the run when a documented item is untested (a check of it could "
                          "not be generated from the spec, or no check covers it)")
@@ -228,6 +232,13 @@ def pytest_collection_modifyitems(session, config, items):
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    per_family = config.getoption("--layers-per-family")
+    if per_family is not None:
+        sampled = _sampled_out(state.ctx.spec, per_family)
+        dropped = [i for i in items if _case(i) is not None and _case(i).item in sampled]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [i for i in items if i not in dropped]
     expectations = state.ctx.expectations
     for item in items:
         case = _case(item)
@@ -383,6 +394,9 @@ def _header(state) -> dict:
         "tolerances_table": tolerances.table(device=ctx.device),
         "duration_s": round(time.time() - state.started, 2),
         "examples_cap": state.config.getoption("--examples"),
+        "layers_per_family": state.config.getoption("--layers-per-family"),
+        "layers_sampled_out": (sorted(_sampled_out(ctx.spec, state.config.getoption("--layers-per-family")))
+                               if state.config.getoption("--layers-per-family") is not None else []),
     }
 
 
@@ -402,6 +416,18 @@ def _stale(state) -> dict:
             return True
         return any(ch in key for ch in "*?[") and any(fnmatch.fnmatchcase(i, key) for i in seen)
     return {k: v for k, v in sorted(exp.items()) if not matched(k)}
+
+
+def _sampled_out(spec, per_family: int) -> set[str]:
+    """The layer classes past the first ``per_family`` of each layer family (file order): what a
+    ``--layers-per-family`` quick profile leaves out."""
+    out, seen = set(), {}
+    for item in spec.items():
+        if item.is_layer and item.area.startswith("layers/"):
+            seen[item.area] = seen.get(item.area, 0) + 1
+            if seen[item.area] > per_family:
+                out.add(item.name)
+    return out
 
 
 def _uncovered(ctx) -> list[str]:

@@ -123,6 +123,10 @@ class Report:
         if header.get("examples_cap"):
             lines.append(f"quick run: at most {header['examples_cap']} hypothesis examples per check (--examples); "
                          f"a certification runs them all")
+        if header.get("layers_per_family") is not None:
+            left = header.get("layers_sampled_out") or []
+            lines.append(f"quick run: the first {header['layers_per_family']} layer classes of each family "
+                         f"(--layers-per-family); {len(left)} layer classes left out, a certification runs them all")
         cols = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-pass", "untested",
                 "skipped", "crashed")
         short = ("pass", "fail", "not-impl", "xfail", "xpass", "untested", "skip", "crash")

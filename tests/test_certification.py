@@ -18,6 +18,9 @@ CERTIFICATIONS = [("reference", v) for v in spec.VERSIONS] + [
 
 FAILING = {"failed", "not-implemented", "unexpected-pass", "crashed", "untested"}
 QUICK_EXAMPLES = 3   # hypothesis draws the simplest examples first (batch 1, defaults): 2 miss data-dependent deviations
+# and of each layer family the first QUICK_LAYERS classes (each real implementation builds, traces and saves a
+# model per example: all ~90 layers at 3 examples are most of an hour on two cores); tox certifies them all
+QUICK_LAYERS = 2
 # The seven training methods of the Keras 3 docs (seed 004), read from the spec rather than listed.
 TRAINING_METHODS_3 = [i.name for i in spec.load("3").items(kind="method")
                       if i.attr in ("compile", "fit", "evaluate", "predict", "train_on_batch",
@@ -36,7 +39,8 @@ def test_certifies_up_to_declared_deviations(tmp_path, adapter, version):
     _usable(adapter)
     # the quick profile (tests/ must stay fast as the spec grows): QUICK_EXAMPLES per check on the real
     # implementations, every example on the reference; `tox -e <adapter>` certifies with all of them
-    quick = () if adapter == "reference" else ("--examples", str(QUICK_EXAMPLES))
+    quick = () if adapter == "reference" else ("--examples", str(QUICK_EXAMPLES),
+                                                "--layers-per-family", str(QUICK_LAYERS))
     proc, data = run_suite(tmp_path, "--adapter", adapter, "--api-version", version, *quick)
     assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     bad = {c["id"]: f'{c["outcome"]}: {c["message"]}' for c in data["checks"] if c["outcome"] in FAILING}
@@ -68,6 +72,9 @@ def test_certifies_up_to_declared_deviations(tmp_path, adapter, version):
         assert not data.get("uncovered")
     else:
         assert f"at most {QUICK_EXAMPLES} hypothesis examples" in proc.stdout
+        assert f"the first {QUICK_LAYERS} layer classes of each family" in proc.stdout
+        # the classes left out are named in the report, and none of their checks ran
+        assert data["layers_sampled_out"] and not {c["item"] for c in data["checks"]} & set(data["layers_sampled_out"])
 
 
 def test_tf_keras_deviations_fail_readably_without_expectations(tmp_path):
