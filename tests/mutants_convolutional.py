@@ -32,23 +32,24 @@ def _ignore_channels_first(K, name):
     _override(K, name, __init__=__init__, get_config=get_config)
 
 
-def _flipped(kernel, rank):
-    return kernel[(slice(None, None, -1),) * rank]
+def _flip_kernel(K, name, attr):
+    """``layers.<name>`` whose ``_convolve`` sees its ``attr`` kernel reversed along every spatial axis."""
+    Base = K.get(f"layers.{name}")
+
+    def _convolve(self, x):
+        kernel = getattr(self, attr)
+        setattr(self, attr, kernel[(slice(None, None, -1),) * self.rank])
+        try:
+            return Base._convolve(self, x)
+        finally:
+            setattr(self, attr, kernel)
+    _override(K, name, _convolve=_convolve)
 
 
 @mutant("numerics", ("2.3",), "layers.Conv1D convolves with the flipped kernel (a true convolution, "
         "documented: cross-correlation, as every Keras backend computes)", items=("layers.Conv1D",))
 def conv1d_flipped_kernel(K, v):
-    Base = K.get("layers.Conv1D")
-
-    def _convolve(self, x):
-        kernel = self.kernel
-        self.kernel = _flipped(kernel, 1)
-        try:
-            return Base._convolve(self, x)
-        finally:
-            self.kernel = kernel
-    _override(K, "Conv1D", _convolve=_convolve)
+    _flip_kernel(K, "Conv1D", "kernel")
 
 
 @mutant("shapes", ("2.3",), "layers.Conv2D keeps its kernel as (cols, rows, in, filters), documented "
@@ -75,16 +76,7 @@ def conv3d_channels_first_ignored(K, v):
 @mutant("numerics", ("3",), "layers.SeparableConv1D flips its depthwise kernel (a convolution, not a "
         "cross-correlation)", items=("layers.SeparableConv1D",))
 def separable_conv1d_flipped_depthwise(K, v):
-    Base = K.get("layers.SeparableConv1D")
-
-    def _convolve(self, x):
-        kernel = self.depthwise_kernel
-        self.depthwise_kernel = _flipped(kernel, 1)
-        try:
-            return Base._convolve(self, x)
-        finally:
-            self.depthwise_kernel = kernel
-    _override(K, "SeparableConv1D", _convolve=_convolve)
+    _flip_kernel(K, "SeparableConv1D", "depthwise_kernel")
 
 
 @mutant("shapes", ("2.2.4",), "layers.SeparableConv2D keeps its pointwise kernel as (1, 1, filters, "
@@ -129,16 +121,7 @@ def depthwise_conv2d_transposed_kernel(K, v):
 @mutant("numerics", ("3",), "layers.Conv1DTranspose does not flip its kernel (spreads each input entry "
         "with the kernel reversed)", items=("layers.Conv1DTranspose",))
 def conv1d_transpose_unflipped(K, v):
-    Base = K.get("layers.Conv1DTranspose")
-
-    def _convolve(self, x):
-        kernel = self.kernel
-        self.kernel = _flipped(kernel, 1)
-        try:
-            return Base._convolve(self, x)
-        finally:
-            self.kernel = kernel
-    _override(K, "Conv1DTranspose", _convolve=_convolve)
+    _flip_kernel(K, "Conv1DTranspose", "kernel")
 
 
 @mutant("shapes", ("2.3",), "layers.Conv2DTranspose keeps its kernel as (rows, cols, in, filters), "

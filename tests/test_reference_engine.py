@@ -565,3 +565,22 @@ def test_a_masking_layer_s_mask_reaches_the_call_of_the_next_layer(version):
     model = R.models.Model(inp, R.layers.GlobalAveragePooling1D()(R.layers.Masking(0.0)(inp)))
     out = model.predict(np.array([1, 2, 0, 0, 3], "float32").reshape(1, 5, 1), verbose=0)
     np.testing.assert_allclose(out, [[2.0]])
+
+
+@pytest.mark.parametrize("version", ["2.2.4", "2.3", "3"])
+def test_data_format_none_is_the_configured_image_data_format(version):
+    # keras 2.2.4 / 2.3.1 K.normalize_data_format(None) and keras 3.15 standardize_data_format(None) read
+    # image_data_format(), "channels_last" unless set_image_data_format changed it
+    R = reference.keras(version)
+    assert R.backend.image_data_format() == "channels_last"
+    try:
+        R.backend.set_image_data_format("channels_first")
+        layer = R.layers.Conv2D(2, 3)
+        assert layer.get_config()["data_format"] == "channels_first"
+        out = R.models.Model(inp := R.layers.Input((3, 5, 6)), layer(inp)).predict(np.ones((1, 3, 5, 6), "float32"), verbose=0)
+        assert out.shape == (1, 2, 3, 4)
+        with pytest.raises(ValueError, match="data_format"):
+            R.backend.set_image_data_format("channels_middle")
+    finally:
+        R.backend.set_image_data_format("channels_last")
+    assert R.layers.MaxPooling2D().get_config()["data_format"] == "channels_last"
