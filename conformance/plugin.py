@@ -184,6 +184,13 @@ _RECORD = pytest.StashKey()
 _EXPECTATION = pytest.StashKey()
 
 
+def _failure_texts(exc: BaseException) -> list[str]:
+    """The messages of a failure: its own, or those of every exception in an exception group."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [t for e in exc.exceptions for t in _failure_texts(e)]
+    return [str(exc)]
+
+
 def _check_match(item, call, report, case) -> None:
     """An expected failure whose expectation names its deviation (``match``) must fail that way; else it
     becomes a plain failure that says so (a new failure is not hidden behind an old entry)."""
@@ -194,7 +201,8 @@ def _check_match(item, call, report, case) -> None:
     if mismatch is None:
         return
     exc = call.excinfo.value
-    why = mismatch(str(exc), case.category)
+    # hypothesis reports several distinct failures as one exception group: each must be the deviation
+    why = next((w for w in (mismatch(text, case.category) for text in _failure_texts(exc)) if w), None)
     if why is None:
         return
     report.outcome = "failed"
