@@ -7,8 +7,9 @@ from .registry import Domain, primitive
 
 
 def _relu_vjp(g, out, x):
-    # The derivative at 0 is taken as 0, like TensorFlow and JAX.
-    return (np.where(x > 0, g, 0),)
+    # The derivative at 0 is taken as 0, like TensorFlow and JAX; a product with the mask, as TensorFlow's
+    # ReluGrad computes it (and several times faster than np.where on a random mask).
+    return (g * (x > 0),)
 
 
 def _sigmoid_forward(x):
