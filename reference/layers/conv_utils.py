@@ -71,6 +71,31 @@ def from_channels_last(x, data_format: str):
     return ops.transpose(x, (0, x.ndim - 1) + tuple(range(1, x.ndim - 1)))
 
 
+def spatial_dims(shape, data_format: str) -> tuple:
+    """The spatial dimensions of a shape in ``data_format``'s layout (batch and channels left out)."""
+    shape = tuple(shape)
+    return shape[1:-1] if data_format == "channels_last" else shape[2:]
+
+
+def with_spatial(shape, data_format: str, spatial, channels=None) -> tuple:
+    """``shape`` with its spatial dimensions (and, when given, its channels) replaced."""
+    shape = tuple(shape)
+    if channels is None:
+        channels = shape[-1] if data_format == "channels_last" else shape[1]
+    if data_format == "channels_last":
+        return (shape[0],) + tuple(spatial) + (channels,)
+    return (shape[0], channels) + tuple(spatial)
+
+
+def output_length(length, window: int, padding: str, stride: int, dilation: int = 1):
+    """Whole windows along one axis (keras conv_utils.conv_output_length): ``same`` / ``causal`` keep
+    ceil(length / stride), ``valid`` ceil((length - dilated window + 1) / stride); None stays None."""
+    if length is None:
+        return None
+    kept = length if padding in ("same", "causal") else length - (window - 1) * dilation
+    return -(-kept // stride)
+
+
 def same_padding(length: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     """(before, after) that TensorFlow's "SAME" adds along one axis (every Keras backend agrees): the
     output has ceil(length / stride) entries and the extra entry, when the total is odd, goes after."""

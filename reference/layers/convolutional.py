@@ -22,7 +22,7 @@ import numpy as np
 from ..autodiff import ops
 from .base import InputSpec, Layer, serialize_object
 from .conv_utils import (from_channels_last, normalize_data_format, normalize_padding, normalize_tuple,
-                         spatial_padding, to_channels_last)
+                         output_length, spatial_dims, spatial_padding, to_channels_last, with_spatial)
 from .core import _activation_name, _check_positive_int, _get, _get_activation
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D",
@@ -116,29 +116,16 @@ class _Conv(Layer):
         return int(c)
 
     def _spatial(self, input_shape):
-        shape = tuple(input_shape)
-        return shape[1:-1] if self.data_format == "channels_last" else shape[2:]
+        return spatial_dims(input_shape, self.data_format)
 
     def _out_channels(self, in_channels):
         return self.filters
 
-    def _with(self, input_shape, spatial, channels):
-        body = tuple(spatial)
-        if self.data_format == "channels_last":
-            return (input_shape[0],) + body + (channels,)
-        return (input_shape[0], channels) + body
-
     def compute_output_shape(self, input_shape):
-        out = []
-        for n, k, s, d in zip(self._spatial(input_shape), self.kernel_size, self.strides,
-                              self.dilation_rate):
-            if n is None:
-                out.append(None)
-                continue
-            dilated = (k - 1) * d + 1
-            length = n if self.padding in ("same", "causal") else n - dilated + 1
-            out.append((length + s - 1) // s)
-        return self._with(input_shape, out, self._out_channels(self._in_channels(input_shape)))
+        out = [output_length(n, k, self.padding, s, d) for n, k, s, d in
+               zip(self._spatial(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
+        return with_spatial(input_shape, self.data_format, out,
+                            self._out_channels(self._in_channels(input_shape)))
 
     def _check_fits(self, input_shape):
         shape = self.compute_output_shape(input_shape)
@@ -432,7 +419,8 @@ class _ConvTranspose(_Conv):
         return out
 
     def compute_output_shape(self, input_shape):
-        return self._with(input_shape, self._lengths(self._spatial(input_shape)), self.filters)
+        return with_spatial(input_shape, self.data_format, self._lengths(self._spatial(input_shape)),
+                            self.filters)
 
     def build(self, input_shape):
         channels = self._in_channels(input_shape)

@@ -74,8 +74,7 @@ class _LocallyConnected(Layer):
         return shape[1:-1], shape[-1]
 
     def _output_spatial(self, spatial):
-        # conv_utils.conv_output_length, "valid": ceil((n - k + 1) / s); None stays None
-        return tuple(None if n is None else -(-(n - k + 1) // s)
+        return tuple(conv_utils.output_length(n, k, "valid", s)
                      for n, k, s in zip(spatial, self.kernel_size, self.strides))
 
     def compute_output_shape(self, input_shape):

@@ -23,7 +23,7 @@ import numpy as np
 from ..autodiff import ops
 from .base import InputSpec, Layer
 from .conv_utils import (from_channels_last, normalize_data_format, normalize_padding, normalize_tuple,
-                         spatial_padding, to_channels_last)
+                         output_length, spatial_dims, spatial_padding, to_channels_last, with_spatial)
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
            "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
@@ -32,18 +32,6 @@ __all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "
            "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
            "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalAvgPool1D",
            "GlobalAvgPool2D", "GlobalAvgPool3D"]
-
-
-def _spatial(shape, data_format) -> tuple:
-    shape = tuple(shape)
-    return shape[1:-1] if data_format == "channels_last" else shape[2:]
-
-
-def _with_spatial(shape, data_format, spatial) -> tuple:
-    shape = tuple(shape)
-    if data_format == "channels_last":
-        return (shape[0],) + tuple(spatial) + (shape[-1],)
-    return (shape[0], shape[1]) + tuple(spatial)
 
 
 def _valid_counts(spatial, window, strides, pads, dtype) -> np.ndarray:
@@ -82,24 +70,17 @@ class _Pooling(Layer):
         self.input_spec = InputSpec(ndim=n + 2)
 
     def _output_spatial(self, spatial) -> tuple:
-        out = []
-        for n, p, s in zip(spatial, self.pool_size, self.strides):
-            if n is None:
-                out.append(None)
-            elif self.padding == "valid":
-                if n < p:
-                    raise ValueError(
-                        f"Computed output size would be zero or negative for layer {self.name}: "
-                        f"a valid-padded input of spatial shape {tuple(spatial)} is smaller than "
-                        f"`pool_size={self.pool_size}` (strides={self.strides}).")
-                out.append((n - p) // s + 1)
-            else:
-                out.append(-(-n // s))
-        return tuple(out)
+        if self.padding == "valid" and any(n is not None and n < p for n, p in zip(spatial, self.pool_size)):
+            raise ValueError(
+                f"Computed output size would be zero or negative for layer {self.name}: "
+                f"a valid-padded input of spatial shape {tuple(spatial)} is smaller than "
+                f"`pool_size={self.pool_size}` (strides={self.strides}).")
+        return tuple(output_length(n, p, self.padding, s) for n, p, s in
+                     zip(spatial, self.pool_size, self.strides))
 
     def compute_output_shape(self, input_shape):
-        spatial = self._output_spatial(_spatial(input_shape, self.data_format))
-        return _with_spatial(input_shape, self.data_format, spatial)
+        spatial = self._output_spatial(spatial_dims(input_shape, self.data_format))
+        return with_spatial(input_shape, self.data_format, spatial)
 
     def call(self, inputs):
         x = to_channels_last(inputs, self.data_format)
@@ -208,7 +189,7 @@ class _GlobalPooling(Layer):
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
         if self.keepdims:
-            return _with_spatial(input_shape, self.data_format, (1,) * self._rank)
+            return with_spatial(input_shape, self.data_format, (1,) * self._rank)
         channels = input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
         return (input_shape[0], channels)
 
