@@ -148,6 +148,10 @@ class Adapter:
             set_seed(n)
 
     # -- device ---------------------------------------------------------------------------------------
+    #: whether the implementation runs the layers documented to need a GPU (spec ``device: gpu``,
+    #: CuDNNLSTM) on its device anyway; otherwise their checks are skipped off a GPU
+    runs_gpu_only_layers: bool = False
+
     @property
     def device(self) -> str:
         """"cpu" or "gpu": where the implementation actually runs."""

@@ -24,6 +24,9 @@ class ReferenceAdapter(Adapter):
     name = "reference"
     api_version = VERSIONS[-1]
     supported_versions = VERSIONS
+    #: the NumPy reference computes the GPU-only layers (CuDNNLSTM, CuDNNGRU) as their documented
+    #: equivalents, on the CPU
+    runs_gpu_only_layers = True
 
     def load_keras(self) -> Any:
         reference = importlib.import_module("keras_conformance.reference")

@@ -53,6 +53,32 @@ class LambdaBody:
         return hash(self.body)
 
 
+class ObjectExpr:
+    """A drawn constructor expression of an ``objects`` domain (``layers.LSTMCell(units=2)``): each
+    implementation builds its own fresh object from it (``build(K)``); spec expressions see its
+    ``Made`` record (class name and keyword arguments, ``spec.shapes.describe``)."""
+
+    def __init__(self, code: str):
+        self.code = code
+        self.made = shapes.describe(code)
+
+    def build(self, K):
+        return eval(self.code, {"__builtins__": {}, "layers": K.layers})  # noqa: S307 - spec data
+
+    def code_in(self, ns: str) -> str:
+        import re
+        return re.sub(r"\blayers\.", f"{ns}.layers.", self.code)
+
+    def __repr__(self) -> str:
+        return self.code
+
+    def __eq__(self, other):
+        return isinstance(other, ObjectExpr) and other.code == self.code
+
+    def __hash__(self):
+        return hash(self.code)
+
+
 @dataclass
 class LayerCase:
     item: str
@@ -63,7 +89,7 @@ class LayerCase:
     values: str = "normal"
     masked: Any = None    # the value that fills some whole time steps (Masking), or None
     every: dict = field(default_factory=dict)   # {param: [choices]} every one checked on every example
-
+    mask_layer: bool = False   # a Masking(mask_value=masked) between each input and the layer
     @property
     def multi(self) -> bool:
         return len(self.shapes) > 1
@@ -73,18 +99,35 @@ class LayerCase:
         """What spec expressions call ``input_shape``: a tuple, or the list of them."""
         return [tuple(s) for s in self.shapes] if self.multi else tuple(self.shapes[0])
 
-    def call_kwargs(self) -> dict:
-        return {k: (v.fn if isinstance(v, LambdaBody) else v) for k, v in self.kwargs.items()}
+    def call_kwargs(self, K) -> dict:
+        """The constructor arguments for implementation ``K`` (objects built afresh in its namespace)."""
+        out = {}
+        for k, v in self.kwargs.items():
+            out[k] = v.fn if isinstance(v, LambdaBody) else v.build(K) if isinstance(v, ObjectExpr) else v
+        return out
 
-    def kwargs_code(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+    def kwargs_code(self, ns: str = "K") -> str:
+        return ", ".join(f"{k}={v.code_in(ns) if isinstance(v, ObjectExpr) else repr(v)}"
+                         for k, v in self.kwargs.items())
 
     def with_kwargs(self, **kw) -> "LayerCase":
-        return LayerCase(self.item, {**self.kwargs, **kw}, self.shapes, self.seed, self.dtype, self.values,
-                         self.masked, self.every)
+        return self.replace(kwargs={**self.kwargs, **kw})
+
+    def without(self, *names) -> "LayerCase":
+        return self.replace(kwargs={k: v for k, v in self.kwargs.items() if k not in names})
+
+    def replace(self, **fields) -> "LayerCase":
+        import dataclasses
+        return dataclasses.replace(self, **fields)
+
+    def for_training(self, item) -> "LayerCase":
+        """The case less its ``inference_only`` arguments (random in training mode: a training-mode check
+        leaves them at their defaults)."""
+        return self.without(*[p.name for p in item.params if p.domain is not None and p.domain.get("inference_only")])
 
     def __repr__(self) -> str:
-        return f"{self.item}({self.kwargs_code()}) on input shapes {self.shapes} seed {self.seed}"
+        masked = f" behind Masking(mask_value={self.masked!r})" if self.mask_layer else ""
+        return f"{self.item}({self.kwargs_code()}) on input shapes {self.shapes}{masked} seed {self.seed}"
 
 
 # -- what a check needs ------------------------------------------------------------------------------------
@@ -123,7 +166,7 @@ def draw_case(data, item, R=None, need=("input",)) -> "LayerCase":
 def env(item, case: LayerCase, shape=None) -> dict:
     """The names of a spec expression: the documented defaults, the drawn arguments, ``input_shape``."""
     out = {p.name: p.default for p in item.params if p.default is not REQUIRED}
-    out.update(case.kwargs)
+    out.update({k: v.made if isinstance(v, ObjectExpr) else v for k, v in case.kwargs.items()})
     out["input_shape"] = case.input_shape if shape is None else shape
     return out
 
@@ -188,6 +231,8 @@ def _domain_strategy(dom, names):
         return _factorization(shapes.evaluate(dom["factorization"], names), bool(dom.get("unknown")))
     if "lambda" in dom:
         return st.sampled_from(list(dom["lambda"])).map(LambdaBody)
+    if "objects" in dom:
+        return st.sampled_from(list(dom["objects"])).map(ObjectExpr)
     raise ValueError(f"unknown domain {dict(dom)}")
 
 
@@ -227,6 +272,8 @@ def cases(draw, item, seeds=st.integers(0, 2**16)):
     if inp.get("masked_by"):
         name = inp["masked_by"]
         case.masked = kwargs.get(name, item.param(name).default)
+    elif inp.get("masking") and draw(st.booleans()):
+        case.masked, case.mask_layer = 0.0, True
     for expr in item.valid:
         assume(bool(evaluate(expr, item, case)))
     return case
@@ -266,6 +313,29 @@ def inputs(case: LayerCase) -> list[np.ndarray]:
     return out
 
 
+def output_list(value) -> list[tuple]:
+    """An ``output_shape`` rule's value as a list of shapes (one per output)."""
+    def dims(shape):
+        shape = getattr(shape, "as_list", lambda: shape)()        # a TensorShape (tf_keras)
+        return tuple(None if d is None else int(d) for d in shape)
+    if isinstance(value, (list, tuple)) and value and not isinstance(value[0], (int, type(None))) \
+            and not hasattr(value[0], "__index__"):
+        return [dims(v) for v in value]
+    return [dims(value)]
+
+
+def arrays_list(value, to_numpy) -> list[np.ndarray]:
+    """What ``predict`` returned, as a list of arrays (one per output)."""
+    if isinstance(value, (list, tuple)):
+        return [to_numpy(v) for v in value]
+    return [to_numpy(value)]
+
+
+def predictions(model, x, to_numpy, **kwargs) -> list[np.ndarray]:
+    """``model.predict(x, verbose=0)`` as a list of arrays, one per output."""
+    return arrays_list(model.predict(x, verbose=0, **kwargs), to_numpy)
+
+
 def inputs_code(case: LayerCase, var: str = "xs") -> str:
     return (f"from keras_conformance.conformance.layers import LayerCase, inputs; "
             f"{var} = inputs(LayerCase({case.item!r}, {{}}, {case.shapes!r}, {case.seed}, {case.dtype!r}, "
@@ -274,31 +344,50 @@ def inputs_code(case: LayerCase, var: str = "xs") -> str:
 
 # -- building ----------------------------------------------------------------------------------------------
 def construct(K, item, case: LayerCase, **overrides):
-    kwargs = {**case.call_kwargs(), **overrides}
+    kwargs = {**case.call_kwargs(K), **overrides}
     return getattr(K.layers, item.attr)(**kwargs)
 
 
-def build(K, item, case: LayerCase, layer=None, form=None):
-    """A functional model ``Input(s) -> layer``; returns (model, layer). With ``form`` (a functional
-    form's name, ``add``), the model is ``Input(s) -> K.layers.add(inputs, **kwargs)`` and layer is None."""
-    ins = [K.layers.Input(shape=tuple(s[1:]), dtype=case.dtype) for s in case.shapes]
+def _input_kwargs(case: LayerCase, shape, batch_shape: bool) -> dict:
+    return ({"batch_shape": tuple(shape)} if batch_shape else {"shape": tuple(shape[1:])}) | {"dtype": case.dtype}
+
+
+def _masked(K, case: LayerCase, tensors):
+    if not case.mask_layer:
+        return tensors
+    return [K.layers.Masking(mask_value=case.masked)(t) for t in tensors]
+
+
+def build(K, item, case: LayerCase, layer=None, form=None, batch_shape=False):
+    """A functional model ``Input(s) -> layer`` (a ``Masking`` in between where the case masks some time
+    steps; ``batch_shape``: Inputs with the batch size fixed); returns (model, layer). With ``form`` (a
+    functional form's name, ``add``), the model is ``Input(s) -> K.layers.add(inputs, **kwargs)`` and layer
+    is None."""
+    ins = [K.layers.Input(**_input_kwargs(case, s, batch_shape)) for s in case.shapes]
+    into = _masked(K, case, ins)
     if form is not None:
-        out = getattr(K.layers, form)(ins if case.multi else ins[0], **case.call_kwargs())
+        out = getattr(K.layers, form)(into if case.multi else into[0], **case.call_kwargs(K))
         return K.models.Model(ins if case.multi else ins[0], out), None
     layer = layer if layer is not None else construct(K, item, case)
-    out = layer(ins if case.multi else ins[0])
+    out = layer(into if case.multi else into[0])
     return K.models.Model(ins if case.multi else ins[0], out), layer
 
 
 def build_code(item, case: LayerCase, ns: str = "K", var: str = "model", layer_var: str = "layer",
-               form=None) -> str:
-    ins = ", ".join(f"{ns}.layers.Input(shape={tuple(s[1:])!r}, dtype={case.dtype!r})" for s in case.shapes)
+               form=None, batch_shape=False) -> str:
+    def arg(s):
+        return f"batch_shape={tuple(s)!r}" if batch_shape else f"shape={tuple(s[1:])!r}"
+    ins = ", ".join(f"{ns}.layers.Input({arg(s)}, dtype={case.dtype!r})" for s in case.shapes)
     ins = f"[{ins}]" if case.multi else ins
+    into = "ins"
+    if case.mask_layer:
+        into = (f"[{ns}.layers.Masking(mask_value={case.masked!r})(t) for t in ins]" if case.multi
+                else f"{ns}.layers.Masking(mask_value={case.masked!r})(ins)")
     if form is not None:
-        kw = (", " + case.kwargs_code()) if case.kwargs else ""
-        return f"ins = {ins}; {var} = {ns}.models.Model(ins, {ns}.layers.{form}(ins{kw}))"
-    return (f"{layer_var} = {ns}.layers.{item.attr}({case.kwargs_code()}); ins = {ins}; "
-            f"{var} = {ns}.models.Model(ins, {layer_var}(ins))")
+        kw = (", " + case.kwargs_code(ns)) if case.kwargs else ""
+        return f"ins = {ins}; {var} = {ns}.models.Model(ins, {ns}.layers.{form}({into}{kw}))"
+    return (f"{layer_var} = {ns}.layers.{item.attr}({case.kwargs_code(ns)}); ins = {ins}; "
+            f"{var} = {ns}.models.Model(ins, {layer_var}({into}))")
 
 
 def feed(case: LayerCase, xs):
@@ -313,24 +402,38 @@ def gradient_model(K, item, case: LayerCase):
     minus the gradient with respect to the layer's input, and the layer's own weights by minus theirs.
     Returns (model, layer, [input Dense layers])."""
     batch = case.shapes[0][0]
+    if integer_input(case):
+        model, layer = build(K, item, case)
+        return model, layer, []
     src = K.layers.Input(shape=(batch,))
     denses, branches = [], []
     for s in case.shapes:
         d = K.layers.Dense(int(np.prod(s[1:])), use_bias=False)
         denses.append(d)
         branches.append(K.layers.Reshape(tuple(s[1:]))(d(src)))
+    branches = _masked(K, case, branches)
     layer = construct(K, item, case)
     out = layer(branches if case.multi else branches[0])
     return K.models.Model(src, out), layer, denses
 
 
+def integer_input(case: LayerCase) -> bool:
+    """An integer input (an index: Embedding) has no gradient; its gradient check feeds it directly and
+    compares the layer's weights only."""
+    return case.dtype.startswith("int")
+
+
 def gradient_model_code(item, case: LayerCase, ns: str = "K", var: str = "model") -> str:
     batch = case.shapes[0][0]
+    if integer_input(case):
+        return build_code(item, case, ns, var) + "; denses = []"
     lines = [f"src = {ns}.layers.Input(shape=({batch},))",
              f"denses = [{ns}.layers.Dense(int(np.prod(s[1:])), use_bias=False) for s in {case.shapes!r}]",
-             f"branches = [{ns}.layers.Reshape(tuple(s[1:]))(d(src)) for d, s in zip(denses, {case.shapes!r})]",
-             f"layer = {ns}.layers.{item.attr}({case.kwargs_code()})",
-             f"{var} = {ns}.models.Model(src, layer(branches if {case.multi} else branches[0]))"]
+             f"branches = [{ns}.layers.Reshape(tuple(s[1:]))(d(src)) for d, s in zip(denses, {case.shapes!r})]"]
+    if case.mask_layer:
+        lines.append(f"branches = [{ns}.layers.Masking(mask_value={case.masked!r})(b) for b in branches]")
+    lines += [f"layer = {ns}.layers.{item.attr}({case.kwargs_code(ns)})",
+              f"{var} = {ns}.models.Model(src, layer(branches if {case.multi} else branches[0]))"]
     return "\n".join(lines)
 
 

@@ -172,6 +172,13 @@ def conformance_check(request, conformance):
     case = getattr(getattr(request.node, "callspec", None), "params", {}).get("case")
     record = CheckRecord(case)
     request.node.stash[_RECORD] = record
+    if case is not None:
+        documented = conformance.spec.get(case.item)
+        adapter = conformance.adapter
+        if (documented is not None and documented.device == "gpu" and adapter.device != "gpu"
+                and not getattr(adapter, "runs_gpu_only_layers", False)):
+            pytest.skip(f"{case.item} is documented to run on a GPU only ({documented.source}); this "
+                        f"implementation runs on {adapter.device}")
     if case is not None and case.needs:
         try:
             conformance.require(case.needs)

@@ -45,6 +45,10 @@ def conformance_cases(ctx, function_name):
         return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY,
                      needs=("construct", "call", "compile", "fit"))
                 for i in ctx.spec.items() if i.name == "models.Model"]
+    if function_name == "test_stateful":
+        return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY,
+                     needs=("construct", "call", "compile", "fit"))
+                for i in ctx.spec.items() if i.is_layer and i.stateful]
     if function_name == "test_training_statistics":
         return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
                 for i in ctx.spec.items() if i.is_layer and i.stochastic is not None]
@@ -129,18 +133,26 @@ def _compare_layer(ctx, item, check, lc, form=None):
         "if weights: layer.set_weights(weights); ref_layer.set_weights(weights)",
         harness.inputs_code(lc),
         f"x = {'xs' if lc.multi else 'xs[0]'}",
-        "got, expected = np.asarray(model.predict(x, verbose=0)), np.asarray(ref.predict(x, verbose=0))",
-        "print(np.max(np.abs(got - expected)))"])
+        "got, expected = model.predict(x, verbose=0), ref.predict(x, verbose=0)",
+        "print([np.max(np.abs(np.asarray(g) - e)) for g, e in zip(got, expected)] if isinstance(got, list) "
+        "else np.max(np.abs(np.asarray(got) - expected)))"])
     ctx.seed(lc.seed)
     model, layer = harness.build(ctx.K, item, lc, form=form)
     ref, ref_layer = harness.build(ctx.R, item, lc, form=form)
     if layer is not None and _share_weights(ctx, item, lc, layer, ref_layer, check.reproducer):
         check.exercise("Layer.set_weights", "weights")
     xs = harness.inputs(lc)
-    got = ctx.k_numpy(model.predict(harness.feed(lc, xs), verbose=0))
-    expected = ctx.r_numpy(ref.predict(harness.feed(lc, xs), verbose=0))
-    assert_close(got, expected, kind="forward", device=ctx.device, reproducer=check.reproducer,
-                 what=f"{lc!r}: output (inference)")
+    got = harness.predictions(model, harness.feed(lc, xs), ctx.k_numpy)
+    expected = harness.predictions(ref, harness.feed(lc, xs), ctx.r_numpy)
+    _compare_outputs(ctx, lc, got, expected, "forward", "(inference)", check.reproducer)
+
+
+def _compare_outputs(ctx, lc, got, expected, kind, what, reproducer):
+    if len(got) != len(expected):
+        raise AssertionError(f"{lc!r}: {len(got)} outputs, documented {len(expected)}\nreproducer:\n{reproducer}")
+    for i, (g, e) in enumerate(zip(got, expected)):
+        label = f"output {i}" if len(got) > 1 else "output"
+        assert_close(g, e, kind=kind, device=ctx.device, reproducer=reproducer, what=f"{lc!r}: {label} {what}")
 
 
 @given(data=st.data())
@@ -156,7 +168,7 @@ def test_layer_gradient(conformance, case, conformance_check, data):
     if lr_name is None:
         harness.untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
     ctx.locate(item.name)
-    for v in harness.variants(item, lc):
+    for v in harness.variants(item, lc.for_training(item)):
         _gradient_step(ctx, item, v, lr_name, conformance_check)
 
 
@@ -175,8 +187,10 @@ def _gradient_step(ctx, item, lc, lr_name, check):
         "r.set_weights([x.reshape(x.shape[0], -1)])",
         oracle.drawn_weights_code("w", "k_layer", lc.seed + 2),
         "if w: k_layer.set_weights(w); layer.set_weights(w)",
-        f"x = np.eye({batch}, dtype='float32'); y = np.random.default_rng({lc.seed + 7}).standard_normal("
-        "np.shape(ref.predict(x, verbose=0))).astype('float32')",
+        (f"x = {'xs' if lc.multi else 'xs[0]'}" if harness.integer_input(lc) else f"x = np.eye({batch}, dtype='float32')"),
+        f"rng = np.random.default_rng({lc.seed + 7}); out = ref.predict(x, verbose=0)",
+        "y = [rng.standard_normal(np.shape(o)).astype('float32') for o in out] if isinstance(out, list) "
+        "else rng.standard_normal(np.shape(out)).astype('float32')",
         f"model.compile(optimizer=K.optimizers.SGD({lr_name}=1.0), loss='mean_squared_error')",
         f"ref.compile(optimizer=R.optimizers.SGD({lr_name}=1.0), loss='mean_squared_error')",
         "print(model.train_on_batch(x, y), ref.train_on_batch(x, y))",
@@ -191,9 +205,11 @@ def _gradient_step(ctx, item, lc, lr_name, check):
         d.set_weights([flat])
         r.set_weights([flat])
     _share_weights(ctx, item, lc, layer, ref_layer, check.reproducer)
-    eye = np.eye(batch, dtype="float32")
-    out_shape = np.shape(ctx.r_numpy(ref.predict(eye, verbose=0)))
-    y = np.random.default_rng(lc.seed + 7).standard_normal(out_shape).astype("float32")
+    eye = harness.feed(lc, xs) if harness.integer_input(lc) else np.eye(batch, dtype="float32")
+    out = ref.predict(eye, verbose=0)
+    rng = np.random.default_rng(lc.seed + 7)
+    y = ([rng.standard_normal(np.shape(o)).astype("float32") for o in out] if isinstance(out, list)
+         else rng.standard_normal(np.shape(out)).astype("float32"))
     model.compile(optimizer=oracle.optimizer(ctx.K, "SGD", lr_name, 1.0), loss="mean_squared_error")
     ref.compile(optimizer=oracle.optimizer(ctx.R, "SGD", lr_name, 1.0), loss="mean_squared_error")
     loss = oracle.first_scalar(model.train_on_batch(eye, y), ctx.k_numpy)
@@ -209,6 +225,80 @@ def _gradient_step(ctx, item, lc, lr_name, check):
         name = names[i] if i < len(names) else f"weight {i}"
         assert_close(ctx.k_numpy(g), ctx.r_numpy(e), kind="gradient", device=ctx.device, reproducer=check.reproducer,
                      what=f"{lc!r}: {name} after one SGD step at learning rate 1 (old minus its gradient)")
+
+
+# -- layers that keep their states between calls ---------------------------------------------------------
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(3))
+def test_stateful(conformance, case, conformance_check, data):
+    """A layer documented to keep its states between calls (spec ``stateful``), built with
+    ``stateful=True`` on an Input whose batch size is fixed: ``predict_on_batch`` on two consecutive time
+    chunks (the second continues from the states the first left), ``reset_states()`` (the first chunk
+    then gives its first output again), and two ``train_on_batch`` steps (SGD, mean squared error) on the
+    chunks: outputs, losses and the layer's weights against the reference's."""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    lc = harness.draw_case(data, item, ctx.R).for_training(item).with_kwargs(stateful=True)
+    lr_name = ctx.optimizer_lr_name("SGD")
+    if lr_name is None:
+        harness.untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
+    ctx.locate(item.name)
+    for v in harness.variants(item, lc):
+        _stateful(ctx, item, v, lr_name, conformance_check)
+
+
+def _stateful(ctx, item, lc, lr_name, check):
+    check.exercise(item.name, *lc.kwargs)
+    for name, params in (("layers.Input", ("batch_shape",)), ("Model.predict_on_batch", ("x",)),
+                         ("Model.train_on_batch", ("x", "y")), ("Model.compile", ("optimizer", "loss"))):
+        check.exercise(name, *params)
+    shape = tuple(lc.shapes[0])
+    steps = shape[1]
+    whole = harness.inputs(lc.replace(shapes=[(shape[0], 2 * steps) + shape[2:]]))[0]
+    chunks = [whole[:, :steps], whole[:, steps:]]
+    check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True), harness.build_code(item, lc, "K", "model", "layer", batch_shape=True),
+        harness.build_code(item, lc, "R", "ref", "ref_layer", batch_shape=True),
+        oracle.drawn_weights_code("w", "layer", lc.seed + 2),
+        "if w: layer.set_weights(w); ref_layer.set_weights(w)",
+        harness.inputs_code(lc.replace(shapes=[(shape[0], 2 * steps) + shape[2:]])),
+        f"chunks = [xs[0][:, :{steps}], xs[0][:, {steps}:]]",
+        "for c in chunks: print(model.predict_on_batch(c), ref.predict_on_batch(c))",
+        "layer.reset_states(); ref_layer.reset_states()",
+        "print(model.predict_on_batch(chunks[0]), ref.predict_on_batch(chunks[0]))"])
+    ctx.seed(lc.seed)
+    model, layer = harness.build(ctx.K, item, lc, batch_shape=True)
+    ref, ref_layer = harness.build(ctx.R, item, lc, batch_shape=True)
+    _share_weights(ctx, item, lc, layer, ref_layer, check.reproducer)
+    firsts = []
+    for i, c in enumerate(chunks):
+        got = harness.arrays_list(model.predict_on_batch(c), ctx.k_numpy)
+        expected = harness.arrays_list(ref.predict_on_batch(c), ctx.r_numpy)
+        firsts.append(expected)
+        _compare_outputs(ctx, lc, got, expected, "forward",
+                         f"of predict_on_batch on time chunk {i + 1} of 2 (stateful=True)", check.reproducer)
+    layer.reset_states()
+    ref_layer.reset_states()
+    got = harness.arrays_list(model.predict_on_batch(chunks[0]), ctx.k_numpy)
+    _compare_outputs(ctx, lc, got, firsts[0], "forward",
+                     "of predict_on_batch on chunk 1 after reset_states() (the first output again)",
+                     check.reproducer)
+    layer.reset_states()
+    ref_layer.reset_states()
+    rng = np.random.default_rng(lc.seed + 7)
+    ys = [[rng.standard_normal(np.shape(o)).astype("float32") for o in out] for out in firsts]
+    model.compile(optimizer=oracle.optimizer(ctx.K, "SGD", lr_name, 0.1), loss="mean_squared_error")
+    ref.compile(optimizer=oracle.optimizer(ctx.R, "SGD", lr_name, 0.1), loss="mean_squared_error")
+    for i, (c, y) in enumerate(zip(chunks, ys)):
+        y = y if len(y) > 1 else y[0]
+        loss = oracle.first_scalar(model.train_on_batch(c, y), ctx.k_numpy)
+        ref_loss = oracle.first_scalar(ref.train_on_batch(c, y), ctx.r_numpy)
+        assert_close(loss, ref_loss, kind="loss" if i == 0 else "trajectory", device=ctx.device,
+                     reproducer=check.reproducer, what=f"{lc!r}: the loss train_on_batch returned on chunk {i + 1}")
+        for j, (g, e) in enumerate(zip(layer.get_weights(), ref_layer.get_weights())):
+            assert_close(ctx.k_numpy(g), ctx.r_numpy(e), kind="gradient" if i == 0 else "trajectory",
+                         device=ctx.device, reproducer=check.reproducer,
+                         what=f"{lc!r}: weight {j} after train_on_batch on chunk {i + 1} (SGD {lr_name}=0.1)")
 
 
 # -- training-mode statistics of stochastic layers ---------------------------------------------------------

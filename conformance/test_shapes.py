@@ -48,27 +48,33 @@ def test_output_shape(conformance, case, conformance_check, data):
 
 
 def _output_shape(ctx, documented, item, form, lc, conformance_check):
-    expected = tuple(harness.evaluate(item.output_shape, item, lc))
+    expected = harness.output_list(harness.evaluate(item.output_shape, item, lc))
     conformance_check.reproducer = "\n".join([
         ctx.preamble(), harness.build_code(item, lc, form=form), harness.inputs_code(lc),
-        f"print(np.shape(model.predict({'xs' if lc.multi else 'xs[0]'}, verbose=0)))",
+        f"out = model.predict({'xs' if lc.multi else 'xs[0]'}, verbose=0)",
+        "print([np.shape(o) for o in out] if isinstance(out, list) else np.shape(out))",
         f"print(layer.compute_output_shape({harness.unknown_batch(lc)!r}))",
         f"# documented: {item.output_shape} = {expected}"])
     tail = f"\nreproducer:\n{conformance_check.reproducer}"
     ctx.locate(documented.name)
     _exercise(conformance_check, documented, lc)
     model, layer = harness.build(ctx.K, item, lc, form=form)
-    got = tuple(ctx.k_numpy(model.predict(harness.feed(lc, harness.inputs(lc)), verbose=0)).shape)
-    assert got == expected, (f"{lc!r}: output shape {got}, documented {expected} ({item.output_shape}){tail}")
+    got = [tuple(a.shape) for a in harness.predictions(model, harness.feed(lc, harness.inputs(lc)), ctx.k_numpy)]
+    assert got == expected, (f"{lc!r}: output shape{'s' if len(got) > 1 else ''} {_shown(got)}, documented "
+                             f"{_shown(expected)} ({item.output_shape}){tail}")
     cos = getattr(layer, "compute_output_shape", None) if layer is not None else None
     if cos is not None:
         unknown = harness.unknown_batch(lc)
-        got2 = cos(unknown)
-        got2 = [tuple(s) for s in got2] if isinstance(got2, list) and got2 and isinstance(got2[0], (tuple, list)) \
-            else tuple(got2)
-        exp2 = tuple(harness.evaluate(item.output_shape, item, lc, unknown))
+        got2 = _shown(harness.output_list(cos(unknown)))
+        exp2 = _shown(harness.output_list(harness.evaluate(item.output_shape, item, lc, unknown)))
         assert got2 == exp2, (f"{item.name}({lc.kwargs_code()}).compute_output_shape({unknown}) = {got2}, "
                               f"documented {exp2} ({item.output_shape}){tail}")
+
+
+def _shown(shapes):
+    """One output's shape as a tuple, several as a list of tuples."""
+    shapes = [tuple(None if d is None else int(d) for d in s) for s in shapes]
+    return shapes[0] if len(shapes) == 1 else shapes
 
 
 @given(data=st.data())

@@ -125,6 +125,8 @@ class Item:
     config_keys: tuple[str, ...] | None = None
     base_config_keys: tuple[str, ...] | None = None   # where the layer lacks some of layers.Layer's
     stochastic: Any = None              # layers: training-mode behaviour (schema.STOCHASTIC_FIELDS)
+    stateful: bool = False              # layers: keeps its states between calls (stateful=True)
+    device: str | None = None           # "gpu": documented to run only on a GPU (CuDNNLSTM)
     abstract: bool = False
     carries_code: bool = False
     form_of: str | None = None
@@ -285,6 +287,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         config_keys=tuple(merged["config_keys"]) if merged.get("config_keys") is not None else None,
         base_config_keys=tuple(merged["base_config_keys"]) if merged.get("base_config_keys") is not None else None,
         stochastic=_frozen(merged.get("stochastic")), abstract=bool(merged.get("abstract", False)),
+        stateful=bool(merged.get("stateful", False)), device=merged.get("device"),
         carries_code=bool(merged.get("carries_code", False)),
         form_of=merged.get("form_of"), renamed_from=merged.get("renamed_from"),
     )

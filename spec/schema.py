@@ -44,7 +44,7 @@ from .shapes import EXPR_NAMES  # noqa: E402
 
 EXPR_BUILTINS = frozenset(EXPR_NAMES)
 # How a check may draw a parameter (`domain:`): exactly one of these keys.
-DOMAIN_KINDS = ("choices", "ints", "floats", "permutation", "factorization", "lambda")
+DOMAIN_KINDS = ("choices", "ints", "floats", "permutation", "factorization", "lambda", "objects")
 # What an input's values are drawn from (`input: {values: ...}`).
 INPUT_VALUES = ("normal", "positive", "uniform", "integers")
 INPUT_DTYPES = ("float32", "int32")
@@ -246,6 +246,8 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "config_keys": (False, _is_str_list),   # layers: the keys of get_config() besides the base ones
     "base_config_keys": (False, _is_str_list),  # layers: the base keys, where a layer has not layers.Layer's
     "stochastic": (False, _is_map),         # layers: training-mode behaviour (STOCHASTIC_FIELDS)
+    "stateful": (False, _is_bool),          # layers: keeps states between calls (stateful=True, reset_states)
+    "device": (False, _is_one_of(("gpu",))),  # documented to run only there (CuDNNLSTM): skipped elsewhere
     "abstract": (False, _is_bool),          # a base class: no behaviour of its own to check
     "carries_code": (False, _is_bool),      # its config holds Python code (Lambda): loading it needs an opt-in
     "form_of": (False, _is_qualified),      # a functional form (layers.add) of a layer class (layers.Add)
@@ -253,9 +255,9 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "versions": (False, _is_map),
 }
 ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "output_shape", "input", "valid", "config_keys",
-                    "base_config_keys", "stochastic")
+                    "base_config_keys", "stochastic", "stateful")
 LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
-              "abstract", "carries_code")
+              "stateful", "abstract", "carries_code")
 
 INPUT_FIELDS = {
     "rank": (False, _is_int_or_range),      # rank with the batch dimension; default [2, 3]
@@ -265,6 +267,7 @@ INPUT_FIELDS = {
     "count": (False, _is_int_or_range),     # several inputs (merge layers); default 1
     "vary_axis": (False, _is_ident),        # the parameter naming the axis along which inputs may differ
     "masked_by": (False, _is_ident),        # the parameter whose value fills some whole time steps
+    "masking": (False, _is_bool),           # the layer consumes a mask: checks put a Masking(0.0) in front
 }
 
 DOMAIN_FIELDS = {
@@ -275,6 +278,8 @@ DOMAIN_FIELDS = {
     "factorization": (False, _is_expr),     # a tuple of ints whose product is the expression's value
     "unknown": (False, _is_bool),           # factorization: one entry may be -1
     "lambda": (False, _is_str_list),        # bodies of `lambda x: <body>` (Lambda's function)
+    "objects": (False, _is_str_list),       # constructor expressions over `layers` (a cell, a wrapped layer)
+    "inference_only": (False, _is_bool),    # training-mode checks leave it at its default (random there)
     "omit": (False, _is_bool),              # may be left out so the default applies (default: true)
     "every": (False, _is_bool),             # choices: every one is checked on every example
 }
@@ -411,6 +416,12 @@ def _free_names(expr: str) -> set[str]:
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
+
+
+def _keywords_only(code: str) -> bool:
+    """Every call in a constructor expression passes its arguments by keyword."""
+    tree = ast.parse(code, mode="eval")
+    return all(not n.args for n in ast.walk(tree) if isinstance(n, ast.Call))
 
 
 def validate_item(name: Any, entry: Any, filename: str) -> None:
@@ -570,6 +581,16 @@ def _check_domain(dom, where) -> None:
         bad = _free_names(body) - {"x"} - EXPR_BUILTINS
         if bad:
             raise SpecError(f"{where}: lambda: {body!r} uses {sorted(bad)}; a body may use only x")
+    for code in dom.get("objects") or ():
+        err = _is_expr(code)
+        if err:
+            raise SpecError(f"{where}: objects: {err}")
+        bad = _free_names(code) - {"layers"} - EXPR_BUILTINS
+        if bad:
+            raise SpecError(f"{where}: objects: {code!r} uses {sorted(bad)}; an object is built from `layers` only")
+        if not _keywords_only(code):
+            raise SpecError(f"{where}: objects: {code!r}: give constructor arguments by keyword (the checks "
+                            f"read them by name)")
 
 
 def validate(raw: Any, filename: str) -> None:

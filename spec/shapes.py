@@ -14,7 +14,8 @@ from typing import Any, Mapping
 
 __all__ = ["EXPR_NAMES", "evaluate", "conv_output_length", "prod", "normalize_axis", "axes_list",
            "dot_output_shape", "concat_output_shape", "ntuple", "channels", "spatial", "with_spatial",
-           "conv_shape", "pool_shape", "deconv_output_length", "deconv_shape"]
+           "conv_shape", "pool_shape", "deconv_output_length", "deconv_shape", "Made", "describe", "arg",
+           "rnn_gates", "rnn_shape", "bidirectional_shape"]
 
 
 def prod(dims) -> int | None:
@@ -150,6 +151,76 @@ def deconv_shape(input_shape, filters, kernel_size, strides=1, padding="valid", 
     return with_spatial(input_shape, data_format, out, filters)
 
 
+class Made:
+    """What a spec expression sees of an ``objects`` domain value (``layers.LSTMCell(units=2)``): the class
+    name and its keyword arguments, read as attributes (``cell.units``); ``arg(obj, name, default)`` reads
+    an optional one. The object itself is built by each implementation from the same expression."""
+
+    def __init__(self, class_name: str, kwargs: Mapping[str, Any]):
+        self.class_name = class_name
+        self.kwargs = dict(kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("class_name", "kwargs"):
+            raise AttributeError(name)
+        try:
+            return self.kwargs[name]
+        except KeyError:
+            raise AttributeError(f"layers.{self.class_name}(...) is given no {name!r} here; read an optional "
+                                 f"argument with arg(obj, {name!r}, default)") from None
+
+    def __repr__(self):
+        return f"layers.{self.class_name}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
+
+
+class _Recorder:
+    def __getattr__(self, class_name):
+        return lambda **kwargs: Made(class_name, kwargs)
+
+
+def describe(code: str):
+    """The ``Made`` record (or list of them) of an ``objects`` expression, for spec expressions."""
+    return eval(code, {"__builtins__": {}, "layers": _Recorder()})  # noqa: S307 - spec data
+
+
+def arg(obj, name: str, default=None):
+    """An argument of an ``objects`` value (``arg(layer, "return_sequences", False)``)."""
+    return obj.kwargs.get(name, default) if isinstance(obj, Made) else getattr(obj, name, default)
+
+
+# the recurrent layers an ``objects`` domain may wrap: gates stacked in one kernel, and states returned
+RNN_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+RNN_STATES = {"SimpleRNN": 1, "GRU": 1, "LSTM": 2}
+
+
+def rnn_gates(layer) -> int:
+    """How many gates a recurrent layer stacks along its kernel's last axis (LSTM i, f, c, o: 4)."""
+    return RNN_GATES[layer.class_name]
+
+
+def rnn_shape(input_shape, layer) -> list:
+    """[output, *states] of a recurrent layer record on (batch, time, features): the output
+    (batch, time, units) with return_sequences else (batch, units); with return_state one (batch, units)
+    state per RNN_STATES."""
+    units = layer.units
+    out = ((input_shape[0], input_shape[1], units) if arg(layer, "return_sequences", False)
+           else (input_shape[0], units))
+    states = [(input_shape[0], units)] * RNN_STATES[layer.class_name] if arg(layer, "return_state", False) else []
+    return [out] + states
+
+
+def bidirectional_shape(input_shape, layer, merge_mode="concat"):
+    """Bidirectional(layer, merge_mode): the merged output (concat doubles the last axis; None keeps both),
+    then the forward states and the backward states."""
+    out, *states = rnn_shape(input_shape, layer)
+    if merge_mode == "concat":
+        out = out[:-1] + (out[-1] * 2,)
+    outs = [out, out] if merge_mode is None else [out]
+    if states or merge_mode is None:
+        return outs + states + states
+    return outs[0]
+
+
 EXPR_NAMES: dict[str, Any] = {
     "len": len, "tuple": tuple, "list": list, "int": int, "float": float, "max": max, "min": min,
     "abs": abs, "range": range, "sum": sum, "all": all, "any": any, "isinstance": isinstance,
@@ -159,7 +230,8 @@ EXPR_NAMES: dict[str, Any] = {
     "conv_output_length": conv_output_length, "dot_output_shape": dot_output_shape,
     "concat_output_shape": concat_output_shape, "ntuple": ntuple, "channels": channels,
     "spatial": spatial, "with_spatial": with_spatial, "conv_shape": conv_shape, "pool_shape": pool_shape,
-    "deconv_output_length": deconv_output_length, "deconv_shape": deconv_shape,
+    "deconv_output_length": deconv_output_length, "deconv_shape": deconv_shape, "arg": arg,
+    "rnn_gates": rnn_gates, "rnn_shape": rnn_shape, "bidirectional_shape": bidirectional_shape,
 }
 
 
