@@ -242,6 +242,12 @@ variance_scaling = VarianceScaling
 
 _BY_NAME = {name: cls for name, cls in globals().items()
             if isinstance(cls, type) and issubclass(cls, Initializer) and cls is not Initializer}
+# the short names (keras 2.2.4 / 2.3.1 initializers.py ``zero = zeros = Zeros``, ``uniform =
+# random_uniform = RandomUniform``, ...; keras 3.15 initializers/__init__.py ALL_OBJECTS_DICT): Embedding's
+# default embeddings_initializer is "uniform"
+_BY_NAME.update({alias: _BY_NAME[name] for alias, name in
+                 (("uniform", "random_uniform"), ("normal", "random_normal"), ("zero", "zeros"), ("one", "ones"))
+                 if name in _BY_NAME})
 
 
 def serialize(initializer) -> dict:

@@ -30,14 +30,17 @@ class Traits:
     unknown_kwarg_error: type
     #: the auto-name prefix of an InputLayer
     input_layer_prefix: str
+    #: a mask reaching a layer that does not support masking is a TypeError (keras 2 base_layer
+    #: compute_mask: "Layer ... does not support masking, but was passed an input_mask"); keras 3 drops it
+    mask_refused: bool = False
 
 
 _KERAS2_LAYER_KWARGS = frozenset({"input_shape", "batch_input_shape", "batch_size", "dtype", "name", "trainable",
                                   "weights", "input_dtype"})
 
 TRAITS = {
-    "2.2.4": Traits("2.2.4", True, True, False, _KERAS2_LAYER_KWARGS, TypeError, "input"),
-    "2.3": Traits("2.3.1", True, True, False, _KERAS2_LAYER_KWARGS, TypeError, "input"),
+    "2.2.4": Traits("2.2.4", True, True, False, _KERAS2_LAYER_KWARGS, TypeError, "input", True),
+    "2.3": Traits("2.3.1", True, True, False, _KERAS2_LAYER_KWARGS, TypeError, "input", True),
     "3": Traits("3.15.1", False, False, True,
                 frozenset({"input_shape", "input_dim", "dtype", "name", "trainable", "autocast"}), ValueError,
                 "input_layer"),

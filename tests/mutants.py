@@ -825,6 +825,20 @@ def minimum_returns_first(K, v):
     _merge_mutant(K, "Minimum", lambda xs: xs[0])
 
 
+@mutant("numerics", ("3",), "layers.Maximum ignores its inputs' masks (keras 3.15 reads a masked entry as the "
+        "other inputs' value)", items=("layers.Maximum",))
+def maximum_ignores_masks(K, v):
+    _merge_mutant(K, "Maximum", lambda xs: functools.reduce(ops.maximum, xs))
+
+
+@mutant("numerics", ("3",), "the elementwise merge layers AND their inputs' masks (keras 2's rule) where keras "
+        "3.15 ORs them, so a step masked in one input is dropped from the loss",
+        items=("layers.Add",))
+def merge_masks_anded(K, v):
+    from keras_conformance.reference.layers.base import Layer
+    _override(K, "Add", compute_mask=Layer.compute_mask)
+
+
 @mutant("shapes", ("3",), "layers.Concatenate always concatenates along the last axis", items=("layers.Concatenate",))
 def concatenate_ignores_axis(K, v):
     Base = K.get("layers.Concatenate")
@@ -1031,3 +1045,9 @@ from mutants_convolutional import *  # noqa: E402,F401,F403
 from mutants_pooling import *  # noqa: E402,F401,F403
 from mutants_reshaping import *  # noqa: E402,F401,F403
 from mutants_local import *  # noqa: E402,F401,F403
+from mutants_embeddings import *  # noqa: E402,F401,F403
+from mutants_normalization import *  # noqa: E402,F401,F403
+from mutants_recurrent import *  # noqa: E402,F401,F403
+from mutants_wrappers import *  # noqa: E402,F401,F403
+from mutants_convolutional_recurrent import *  # noqa: E402,F401,F403
+from mutants_cudnn_recurrent import *  # noqa: E402,F401,F403

@@ -310,12 +310,15 @@ class Layer:
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the output: the input's mask passed on by a layer that supports masking (for
-        several inputs, the steps every input keeps); None otherwise."""
+        several inputs, the steps every input keeps); None otherwise. In keras 2 a mask reaching a layer
+        that does not support masking is a TypeError (``versions.Traits.mask_refused``)."""
         if isinstance(mask, (list, tuple)):
             given = [np.asarray(m.data if isinstance(m, Tensor) else m, dtype=bool) for m in mask if m is not None]
             if not given:
                 return None
             mask = np.logical_and.reduce(given) if len(given) > 1 else given[0]
+        if mask is not None and not self.supports_masking and versions.traits(self._api_version).mask_refused:
+            raise TypeError(f"Layer {self.name} does not support masking, but was passed an input_mask: {mask!r}")
         if mask is None or not self.supports_masking:
             return None
         return mask

@@ -145,6 +145,7 @@ class Dense(Layer):
         self.kernel_constraint = _get("constraints", kernel_constraint, self._api_version)
         self.bias_constraint = _get("constraints", bias_constraint, self._api_version)
         self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True   # keras 2.2.4 / 2.3.1 layers/core.py, keras 3.15 layers/core/dense.py
 
     def build(self, input_shape):
         input_dim = input_shape[-1]

@@ -7,6 +7,10 @@ list of their shapes. Where the versions differ (spec/layers/merge.yaml):
 - how many inputs: Keras 2.2.4 / 2.3.1 ``_Merge.build`` and ``Concatenate.build`` want at least 2,
   Keras 3.15 ``Merge.build`` / ``Concatenate.build`` at least 1 (a list of one input is passed
   through); Subtract and Dot want exactly 2 in every version;
+- masks (keras 3.15 merging/base_merge.py, multiply.py): the output mask is the OR of the inputs' masks
+  (None unless every input has one), and Maximum / Minimum / Multiply read a masked entry as neutral
+  (Maximum / Minimum take the other inputs' value there, Multiply a 1, and a product masked in every
+  input is 0); keras 2.2.4 / 2.3.1 ``_Merge.compute_mask`` ANDs the given masks and the values ignore them;
 - Dot's ``normalize``: Keras 2 ``K.l2_normalize`` (``tf.nn.l2_normalize``) is
   ``x / sqrt(max(sum(x ** 2), 1e-12))``, Keras 3 ``ops.normalize`` is
   ``x * min(1 / sqrt(sum(x ** 2)), 1 / epsilon())``, i.e. ``x / sqrt(max(sum(x ** 2), epsilon() ** 2))``.
@@ -111,8 +115,9 @@ class _Merge(Layer):
         batches = {s[0] for s in shapes} - {None}
         return ((batches.pop() if len(batches) == 1 else None),) + tuple(out)
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         inputs = _as_input_list(inputs)
+        self._entry_masks = self._broadcast_masks(inputs, mask)
         ranks = [x.ndim for x in inputs]
         if len(set(ranks)) > 1:
             # Inputs of lower rank get size-1 axes after the batch axis until every rank is the
@@ -120,10 +125,51 @@ class _Merge(Layer):
             top = max(ranks)
             inputs = [ops.reshape(x, (x.shape[0],) + (1,) * (top - x.ndim) + tuple(x.shape[1:]))
                       for x in inputs]
-        return self._merge_function(inputs)
+        try:
+            return self._merge_function(inputs)
+        finally:
+            self._entry_masks = None
+
+    def _broadcast_masks(self, inputs, mask):
+        """keras 3: each input's mask expanded over its last axis to the input's shape (None where an
+        input has none); keras 2 merges ignore the masks in their values (all None)."""
+        if self._api_version != "3" or not isinstance(mask, (list, tuple)):
+            return [None] * len(inputs)
+        out = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                out.append(None)
+                continue
+            m = np.asarray(m.data if hasattr(m, "grad") else m, dtype=bool)
+            out.append(np.broadcast_to(m[..., None], tuple(x.shape)))
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        """keras 3.15 Merge.compute_mask: the OR of the inputs' masks, None unless every input has one;
+        keras 2: the AND of the given masks (Layer.compute_mask)."""
+        if self._api_version == "3" and isinstance(mask, (list, tuple)):
+            if not mask or any(m is None for m in mask):
+                return None
+            given = [np.asarray(m.data if hasattr(m, "grad") else m, dtype=bool) for m in mask]
+            return np.logical_or.reduce(given)
+        return super().compute_mask(inputs, mask)
 
     def _merge_function(self, inputs):
         raise NotImplementedError
+
+    def _masked_extremum(self, op, inputs):
+        """keras 3.15 Merge._apply_merge_op_and_or_mask: a masked entry takes the running result's value
+        (and the running result, where masked, the new input's) before ``op``."""
+        masks = getattr(self, "_entry_masks", None) or [None] * len(inputs)
+        out, out_mask = inputs[0], masks[0]
+        for x, m in zip(inputs[1:], masks[1:]):
+            if m is not None:
+                x = ops.where(m, x, out)
+            if out_mask is not None:
+                out = ops.where(out_mask, out, x)
+            out_mask = (out_mask | m) if (m is not None and out_mask is not None) else None
+            out = op(out, x)
+        return out
 
 
 class Add(_Merge):
@@ -156,9 +202,17 @@ class Multiply(_Merge):
     """The elementwise product of a list of inputs of the same shape."""
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.multiply(out, x)
+        masks = getattr(self, "_entry_masks", None) or [None] * len(inputs)
+        every = all(m is not None for m in masks)
+        out, out_mask = None, None
+        for x, m in zip(inputs, masks):
+            if m is not None:
+                x = ops.where(m, x, np.ones((), dtype=x.dtype))      # keras 3: a masked entry is a 1
+                if every:
+                    out_mask = m if out_mask is None else (out_mask | m)
+            out = x if out is None else ops.multiply(out, x)
+        if every and out_mask is not None:
+            out = ops.where(out_mask, out, np.zeros((), dtype=out.dtype))
         return out
 
 
@@ -176,24 +230,22 @@ class Maximum(_Merge):
     """The elementwise maximum of a list of inputs of the same shape."""
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.maximum(out, x)
-        return out
+        return self._masked_extremum(ops.maximum, inputs)
 
 
 class Minimum(_Merge):
     """The elementwise minimum of a list of inputs of the same shape."""
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.minimum(out, x)
-        return out
+        return self._masked_extremum(ops.minimum, inputs)
 
 
 class Concatenate(_Merge):
     """The concatenation of a list of inputs along ``axis``; the other sizes must match."""
+
+    # the steps every input keeps (Layer.compute_mask); keras 2 / 3 Concatenate concatenate the masks
+    # along `axis` and keras 3 Dot gives none: not modelled, the spec feeds these layers no mask
+    compute_mask = Layer.compute_mask
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -244,6 +296,10 @@ def _dot_axes(axes, rank1, rank2):
 class Dot(_Merge):
     """The dot product of the samples of two tensors along ``axes``; with ``normalize`` the samples
     are L2-normalised along those axes first (the cosine proximity)."""
+
+    # the steps every input keeps (Layer.compute_mask); keras 2 / 3 Concatenate concatenate the masks
+    # along `axis` and keras 3 Dot gives none: not modelled, the spec feeds these layers no mask
+    compute_mask = Layer.compute_mask
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
