@@ -1,6 +1,6 @@
 """How fast the NumPy reference is next to real Keras, in one run.
 
-    python -m keras_conformance.reference.benchmark [--model cnn|mlp|all] [--against tensorflow,jax,torch,tf_keras]
+    python -m keras_conformance.reference.benchmark [--model cnn|mlp|lstm|all] [--against tensorflow,jax,torch,tf_keras]
                                                      [--repeat 5] [--profile] [--memory]
 
 Each workload is built the same way in the reference and in every implementation it is compared with
@@ -58,12 +58,28 @@ def _cnn(K):
     return model
 
 
-MODELS = {"mlp": (_mlp, (64,), 128, 4096), "cnn": (_cnn, (28, 28, 1), 64, 1024)}
+def _lstm(K):
+    """Embedding 1000x32 -> LSTM 64 -> Dense 1 sigmoid on integer sequences of 50 (an IMDB-style classifier)."""
+    model = K.models.Sequential()
+    model.add(K.layers.Embedding(1000, 32, input_shape=(50,)))
+    model.add(K.layers.LSTM(64))
+    model.add(K.layers.Dense(1, activation="sigmoid"))
+    return model
+
+
+# name -> (builder, input shape, batch size, samples, loss)
+MODELS = {"mlp": (_mlp, (64,), 128, 4096, "categorical_crossentropy"),
+          "cnn": (_cnn, (28, 28, 1), 64, 1024, "categorical_crossentropy"),
+          "lstm": (_lstm, (50,), 32, 512, "binary_crossentropy")}
 
 
 def data(model_name):
-    _, shape, batch, n = MODELS[model_name]
+    _, shape, batch, n, loss = MODELS[model_name]
     rng = np.random.default_rng(0)
+    if model_name == "lstm":
+        x = rng.integers(0, 1000, size=(n,) + shape).astype("int32")
+        y = rng.integers(0, 2, size=(n, 1)).astype("float32")
+        return x, y, batch
     x = rng.normal(size=(n,) + shape).astype("float32")
     y = np.eye(10, dtype="float32")[rng.integers(0, 10, n)]
     return x, y, batch
@@ -71,7 +87,7 @@ def data(model_name):
 
 def build(K, model_name, weights=None):
     model = MODELS[model_name][0](K)
-    model.compile(optimizer=K.optimizers.SGD(learning_rate=0.01), loss="categorical_crossentropy")
+    model.compile(optimizer=K.optimizers.SGD(learning_rate=0.01), loss=MODELS[model_name][4])
     if weights is not None:
         model.set_weights(weights)
     return model

@@ -27,6 +27,20 @@ _OPTIMIZER_NAMES = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad",
                     "adadelta": "Adadelta", "adam": "Adam", "adamax": "Adamax", "nadam": "Nadam"}
 
 
+def _same_rank(y, pred, api_version):
+    """keras 3.15 LossFunctionWrapper (losses/loss.py squeeze_or_expand_to_same_rank): targets one rank
+    below an output whose last axis is 1 get that axis ((n,) labels for a (n, 1) output); targets one
+    rank above with a last axis of 1 lose it. keras 2 expanded 1-D arrays when it standardized them."""
+    if api_version != "3":
+        return y
+    y = np.asarray(getattr(y, "data", y)) if isinstance(y, Tensor) else np.asarray(y)
+    if y.ndim + 1 == pred.ndim and pred.shape[-1] == 1:
+        return y[..., None] if y.ndim == 1 else y
+    if y.ndim == pred.ndim + 1 and y.shape[-1] == 1:
+        return y[..., 0]
+    return y
+
+
 def _mask_for(mask, scores):
     """An output mask where it fits the per-step losses (one entry per sample and step), else None."""
     if mask is None:
@@ -271,7 +285,7 @@ class Model(Network):
                              isinstance(x[0], (np.ndarray, Tensor))) else [x]
         else:
             xs = [x]
-        xs = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in xs]
+        xs = [self._standardize_single(np.asarray(a.data if isinstance(a, Tensor) else a)) for a in xs]
         xs = [a.astype(backend.floatx()) if a.dtype.kind in "biuf" and a.dtype.kind != "f" else a
               for a in xs]
         self._ensure_graph(xs)
@@ -303,6 +317,13 @@ class Model(Network):
         raise ValueError(f"Error when checking {what}: expected {name} to have shape "
                          f"{tuple(shape[1:])} but got array with shape {tuple(array.shape[1:])}")
 
+    def _standardize_single(self, array):
+        """keras 2.2.4 / 2.3.1 training_utils.standardize_single_array: a 1-D array (labels of shape
+        (n,)) becomes (n, 1); keras 3 keeps it (its losses bring targets to the output's rank)."""
+        if array.ndim == 1 and self._api_version != "3":
+            return np.expand_dims(array, 1)
+        return array
+
     def _standardize_y(self, y):
         if y is None:
             raise ValueError("No target data: `y` is None (a model with a loss needs targets).")
@@ -313,7 +334,7 @@ class Model(Network):
             ys = list(y)
         else:
             ys = [y]
-        ys = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in ys]
+        ys = [self._standardize_single(np.asarray(a.data if isinstance(a, Tensor) else a)) for a in ys]
         if len(ys) != len(names):
             raise ValueError(f"Error when checking model target: expected {len(names)} arrays, "
                              f"got {len(ys)}.")
@@ -411,6 +432,7 @@ class Model(Network):
             if entry.is_object:
                 value = entry.fn(y, p, sample_weight=w)
             else:
+                y = _same_rank(y, p, self._api_version)
                 scores = entry.fn(as_tensor(y), p)
                 m = _mask_for(m, scores)
                 value = losses.reduce_weighted(scores, w, m, api_version=self._api_version)
