@@ -305,6 +305,16 @@ class Layer:
     def call(self, inputs, training=None):
         return inputs
 
+    def _rng(self):
+        """The generator of a random layer's draws (Dropout, a recurrent cell's dropout): seeded once from
+        its ``seed`` so that successive calls draw afresh, as Keras' seeded ops and SeedGenerator do; the
+        global one when ``seed`` is None."""
+        if getattr(self, "seed", None) is None:
+            return backend.rng()
+        if getattr(self, "_generator", None) is None:
+            self._generator = np.random.default_rng(int(self.seed))
+        return self._generator
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

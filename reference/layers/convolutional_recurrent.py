@@ -35,13 +35,13 @@ import re
 import numpy as np
 
 from .. import backend
-from ..autodiff import as_tensor, ops
+from ..autodiff import ops
 from .base import InputSpec
 from .conv_utils import (from_channels_last, normalize_data_format, normalize_padding, normalize_tuple,
                          output_length, to_channels_last, with_spatial)
 from .convolutional import _contract, _padded
 from .core import _activation_name, _check_positive_int, _get, _get_activation
-from .recurrent import LSTMCell, _Cell, _cell_step, _data, _Recurrent, _versioned
+from .recurrent import LSTMCell, _Cell, _data, _Recurrent, _versioned
 
 __all__ = ["ConvLSTM2DCell", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 
@@ -329,46 +329,13 @@ class _ConvLSTM(_Recurrent):
         self._built_shape = tuple(shape[2:])
 
     # -- states: spatial --
-    def _initial_states(self, x):
-        if self.stateful:
-            return super()._initial_states(x)
-        zeros = np.zeros((x.shape[0],) + self._state_shape, dtype=x.dtype)
-        return [as_tensor(zeros), as_tensor(zeros.copy())]
-
-    def reset_states(self, states=None):
-        if not self.stateful:
-            return super().reset_states(states)
-        batch = getattr(self, "_batch_size", None)
-        if batch is None or self._state_shape is None or None in self._state_shape:
-            return super().reset_states(states)
-        shape = (batch,) + self._state_shape
-        if states is None:
-            self._states = [np.zeros(shape, dtype=self.dtype) for _ in range(2)]
-            return
-        states = list(states) if isinstance(states, (list, tuple)) else [states]
-        if len(states) != 2:
-            raise ValueError(f"Layer {self.name} expects 2 states, but it received {len(states)} state values. "
-                             f"Input received: {states}")
-        values = []
-        for index, value in enumerate(states):
-            value = np.asarray(_data(value), dtype=self.dtype)
-            if value.shape != shape:
-                raise ValueError(f"State {index} is incompatible with layer {self.name}: expected "
-                                 f"shape={shape}, found shape={value.shape}")
-            values.append(value)
-        self._states = values
+    def _state_shapes(self, batch) -> list[tuple]:
+        """Two states (h, c) of (batch, *out_spatial, filters) in data_format's layout, once built."""
+        if self._state_shape is None or None in self._state_shape:
+            return super()._state_shapes(batch)
+        return [(batch,) + self._state_shape] * 2
 
     # -- masks --
-    def call(self, inputs, mask=None, training=None, initial_state=None):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0] if mask else None
-        self._keep = None if mask is None else self._step_mask(inputs[0] if isinstance(inputs, (list, tuple))
-                                                                 else inputs, mask)
-        try:
-            return super().call(inputs, mask=None, training=training, initial_state=initial_state)
-        finally:
-            self._keep = None
-
     def _step_mask(self, x, mask):
         """The mask as (batch, time, ...) broadcasting against a step's output: a (batch, time) mask masks
         whole steps, a (batch, time, *dims) one (a Masking layer's) pixel by pixel where ``dims`` are the
@@ -384,24 +351,6 @@ class _ConvLSTM(_Recurrent):
                              f"{keep.shape}, which does not fit its steps' output (batch, "
                              f"{', '.join(map(str, self._state_shape))})")
         return keep.reshape(keep.shape + (1,) * (len(self._state_shape) - len(dims)))
-
-    def _loop(self, x, states, keep, training):
-        keep = self._keep
-        if keep is None:
-            return super()._loop(x, states, None, training)
-        # the loop of RNN._loop with a mask broadcasting against each step's output and states
-        steps = range(x.shape[1] - 1, -1, -1) if self.go_backwards else range(x.shape[1])
-        outputs, previous = [], None
-        for t in steps:
-            out, new = _cell_step(self.cell, x[:, t], states, training)
-            k = keep[:, t]
-            fallback = previous if previous is not None and not self.zero_output_for_mask \
-                else np.zeros(out.shape, out.dtype)
-            out = ops.where(k, out, fallback)
-            new = [ops.where(k, s_new, s_old) for s_new, s_old in zip(new, states)]
-            outputs.append(out)
-            previous, states = out, list(new)
-        return outputs[-1], ops.stack(outputs, axis=1), states
 
 
 class ConvLSTM2D(_ConvLSTM):

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend, versions
+from .. import versions
 from ..autodiff import Tensor, as_tensor, ops
 from .base import InputSpec, KerasTensor, Layer, Node, _shape_tuple, serialize_object
 
@@ -291,13 +291,6 @@ class Dropout(Layer):
         self.seed = seed
         self.supports_masking = True
         self._generator = None
-
-    def _rng(self):
-        if self.seed is None:
-            return backend.rng()
-        if self._generator is None:
-            self._generator = np.random.default_rng(int(self.seed))
-        return self._generator
 
     def _noise_shape(self, shape):
         """The shape of the Bernoulli mask for an input of ``shape`` (None entries: the input's)."""

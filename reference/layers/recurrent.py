@@ -204,13 +204,6 @@ class _Cell(Layer):
         self.built = True
 
     # -- dropout masks --
-    def _rng(self):
-        if self.seed is None:
-            return backend.rng()
-        if self._generator is None:
-            self._generator = np.random.default_rng(int(self.seed))
-        return self._generator
-
     def _draw(self, like, rate, count):
         """``count`` masks (one array when count is None) of ``like``'s shape: 0 with probability
         ``rate``, else ``1 / (1 - rate)`` (K.dropout of ones; keras 3 backend.random.dropout)."""
@@ -865,22 +858,26 @@ class RNN(Layer):
                 return
             raise ValueError("If a RNN is stateful, it needs to know its batch size. Specify the batch size "
                              "of your input tensors.")
-        sizes = self._state_sizes()
+        shapes = self._state_shapes(batch)
         if states is None:
-            self._states = [np.zeros((batch, s), dtype=self.dtype) for s in sizes]
+            self._states = [np.zeros(shape, dtype=self.dtype) for shape in shapes]
             return
         states = list(states) if isinstance(states, (list, tuple)) else [states]
-        if len(states) != len(sizes):
-            raise ValueError(f"Layer {self.name} expects {len(sizes)} states, but it received {len(states)} "
+        if len(states) != len(shapes):
+            raise ValueError(f"Layer {self.name} expects {len(shapes)} states, but it received {len(states)} "
                              f"state values. Input received: {states}")
         values = []
-        for index, (value, dim) in enumerate(zip(states, sizes)):
+        for index, (value, shape) in enumerate(zip(states, shapes)):
             value = np.asarray(_data(value), dtype=self.dtype)
-            if value.shape != (batch, dim):
+            if value.shape != shape:
                 raise ValueError(f"State {index} is incompatible with layer {self.name}: expected "
-                                 f"shape={(batch, dim)}, found shape={value.shape}")
+                                 f"shape={shape}, found shape={value.shape}")
             values.append(value)
         self._states = values
+
+    def _state_shapes(self, batch) -> list[tuple]:
+        """The full shape of each state for a batch of ``batch``: (batch, size) per state size."""
+        return [(batch, s) for s in self._state_sizes()]
 
     def reset_state(self):
         """keras 3 ``reset_state()``: zero the kept states."""
@@ -917,7 +914,7 @@ class RNN(Layer):
                                  f"as the batch size of the initial state. \n- Expected batch size: "
                                  f"{self._states[0].shape[0]}\n- Received batch size: {batch}")
             return [as_tensor(np.asarray(s, dtype=x.dtype)) for s in self._states]
-        return [as_tensor(np.zeros((batch, s), dtype=x.dtype)) for s in self._state_sizes()]
+        return [as_tensor(np.zeros(shape, dtype=x.dtype)) for shape in self._state_shapes(batch)]
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
         if isinstance(inputs, (list, tuple)):
@@ -939,7 +936,7 @@ class RNN(Layer):
         n = len(self._state_sizes())
         if len(states) != n:
             raise ValueError(f"Layer has {n} states but was passed {len(states)} initial states.")
-        keep = None if mask is None else np.asarray(_data(mask), dtype=bool).reshape(x.shape[0], timesteps)
+        keep = None if mask is None else self._step_mask(x, mask)
         if hasattr(self.cell, "_reset_masks"):
             self.cell._reset_masks()
         last, outputs, states = self._loop(x, states, keep, training)
@@ -952,6 +949,11 @@ class RNN(Layer):
             return [output] + list(states)
         return output
 
+    def _step_mask(self, x, mask):
+        """The (batch, time) mask as (batch, time, 1): step t's slice broadcasts against its output and
+        states."""
+        return np.asarray(_data(mask), dtype=bool).reshape(x.shape[0], x.shape[1], 1)
+
     def _loop(self, x, states, keep, training):
         """The loop over time steps: (last output, outputs (batch, time, units) in processing order,
         final states). A masked step keeps every state; its output is the version's masked output."""
@@ -961,7 +963,7 @@ class RNN(Layer):
         for t in steps:
             out, new = _cell_step(self.cell, x[:, t], states, training)
             if keep is not None:
-                k = keep[:, t:t + 1]
+                k = keep[:, t]
                 if self.zero_output_for_mask:
                     fallback = np.zeros(out.shape, out.dtype)
                 elif first_state:
