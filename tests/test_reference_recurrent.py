@@ -457,9 +457,6 @@ def test_gradient_through_time_float64(version, make, float64):
     assert worst < 1e-7
 
 
-@pytest.mark.xfail(strict=True, reason="reference/engine/functional.py Network._run_graph keeps a layer's output "
-                   "mask only when the layer has one output, so the [mask, None, ...] of return_state never "
-                   "reaches the loss (keras 2 and 3 mask output 0)")
 def test_return_state_output_mask_reaches_the_loss(K):
     rng = np.random.default_rng(12)
     x = rng.standard_normal((3, 4, 2)).astype("float32")

@@ -156,10 +156,16 @@ class Network(Layer):
             out = node.layer._run(arg, training=call_training, mask=in_mask)
             out_mask = node.layer.compute_mask(arg, in_mask)
             outs = _as_list(out)
-            for t, value in zip(node.output_tensors, outs):
+            # several outputs carry one mask each (return_state: [sequence mask, None, ...]), as Keras
+            # zips compute_mask's list with the outputs; a single mask belongs to a single output
+            if isinstance(out_mask, (list, tuple)):
+                out_masks = list(out_mask) + [None] * (len(outs) - len(out_mask))
+            else:
+                out_masks = [out_mask if len(outs) == 1 else None] * len(outs)
+            for t, value, m in zip(node.output_tensors, outs, out_masks):
                 values[id(t)] = value
-                if out_mask is not None and len(outs) == 1:
-                    masks[id(t)] = out_mask
+                if m is not None:
+                    masks[id(t)] = m
         self._output_masks = [masks.get(id(t)) for t in self.outputs]
         return [values[id(t)] for t in self.outputs]
 
