@@ -5,7 +5,7 @@ strategies of the model-level checks (a one-Dense regression model: units 1..8, 
 1..6) and of losses and metrics. Optional arguments are sometimes omitted so that the documented defaults
 get exercised. Array contents are not
 drawn element by element: a drawn integer seed feeds ``numpy.random.default_rng`` through the helpers
-below, so a reproducer is one short line (``loss_arrays('categorical_crossentropy', 3, 4, 17)``).
+below, so a reproducer is one short line (``loss_arrays('categorical', 3, 4, 17)``, the spec's ``targets`` kind).
 Settings: derandomized (the same examples every run), no example database, no deadline.
 """
 from __future__ import annotations
@@ -83,31 +83,11 @@ def _drop_omitted(d: dict) -> dict:
 
 
 # -- losses and metrics --------------------------------------------------------------------------------
-def target_kind(name: str) -> str:
-    """How to draw (y_true, y_pred) for a loss / metric function name."""
-    n = name.lower()
-    if n.startswith("sparse_"):
-        return "sparse"
-    if "binary" in n:
-        return "binary"
-    if "categorical" in n or "kullback" in n or "kl_divergence" in n or n in ("kld",):
-        return "categorical"
-    if "hinge" in n:
-        return "hinge"
-    if "poisson" in n or "logarithmic" in n or n == "msle":
-        return "positive"
-    if "percentage" in n or n == "mape":
-        return "nonzero"
-    if n in ("accuracy", "acc"):
-        return "labels"
-    return "real"
-
-
-def loss_arrays(name: str, batch: int, k: int, seed: int):
-    """(y_true, y_pred) float32 arrays of shape (batch, k) valid for the function ``name``
-    (probability rows for crossentropies; integer labels of shape (batch,) for sparse ones)."""
+def loss_arrays(kind: str, batch: int, k: int, seed: int):
+    """(y_true, y_pred) float32 arrays of shape (batch, k) of the spec's ``targets`` kind
+    (spec/schema.py TARGET_KINDS: probability rows for crossentropies; integer labels of shape (batch,)
+    for sparse ones)."""
     rng = np.random.default_rng(seed)
-    kind = target_kind(name)
 
     def prob_rows():
         p = rng.uniform(0.05, 1.0, size=(batch, k))
@@ -141,13 +121,12 @@ def loss_arrays(name: str, batch: int, k: int, seed: int):
 EDGE_K = 3
 
 
-def edge_loss_arrays(name: str, k: int = EDGE_K):
-    """Deterministic edge cases for a probability-valued loss / metric ``name`` (None for the others):
+def edge_loss_arrays(kind: str, k: int = EDGE_K):
+    """Deterministic edge cases for a probability-valued loss / metric of ``targets`` kind (None for the others):
     predictions with exact 0 and 1 entries, so the documented clip of ``y_pred`` to
     [epsilon, 1 - epsilon] is exercised on every run, not left to chance. Rows (``k`` classes):
     one-hot prediction of the true class (1 and 0s); one-hot prediction of a wrong class (0 on the true
     class); a row with an exact 0 on the true class and the rest spread evenly; a uniform row."""
-    kind = target_kind(name)
     if kind not in ("categorical", "sparse", "binary"):
         return None
     eye = np.eye(k, dtype="float32")
@@ -175,7 +154,7 @@ _LOSS_KWARGS = {
 @st.composite
 def loss_case(draw, item):
     """{"batch", "k", "seed", "kwargs"} for a loss / metric function item."""
-    kind = target_kind(item.attr)
+    kind = item.targets
     low_k = 2 if kind in ("categorical", "sparse") else 1
     kwargs = {}
     for p in item.params:

@@ -339,23 +339,23 @@ def _function(ctx, item, check, data):
     _function_edges(ctx, item, check)
     c = data.draw(strategies.loss_case(item), label="case")
     kw = "".join(f", {k}={v!r}" for k, v in c["kwargs"].items())
-    y_true, y_pred = strategies.loss_arrays(item.attr, c["batch"], c["k"], c["seed"])
+    y_true, y_pred = strategies.loss_arrays(item.targets, c["batch"], c["k"], c["seed"])
     _compare_function(ctx, item, check, y_true, y_pred, c["kwargs"],
                       ["from keras_conformance.conformance.strategies import loss_arrays",
-                       f"y_true, y_pred = loss_arrays({item.attr!r}, {c['batch']}, {c['k']}, {c['seed']})"],
+                       f"y_true, y_pred = loss_arrays({item.targets!r}, {c['batch']}, {c['k']}, {c['seed']})"],
                       what=f"{item.name}(y_true, y_pred{kw}) with y shape {y_pred.shape}")
 
 
 def _function_edges(ctx, item, check):
     """The deterministic edge cases (exact 0 / 1 probabilities, ``strategies.edge_loss_arrays``) at the
     documented defaults, on every example: the same arrays each time, so the check cannot pass by chance."""
-    edges = strategies.edge_loss_arrays(item.attr)
+    edges = strategies.edge_loss_arrays(item.targets)
     if edges is None:
         return
     y_true, y_pred = edges
     _compare_function(ctx, item, check, y_true, y_pred, {},
                       ["from keras_conformance.conformance.strategies import edge_loss_arrays",
-                       f"y_true, y_pred = edge_loss_arrays({item.attr!r})"],
+                       f"y_true, y_pred = edge_loss_arrays({item.targets!r})"],
                       what=f"{item.name}(y_true, y_pred) on the edge cases (y_pred rows with exact 0 "
                            f"and 1 probabilities: {y_pred.tolist()}, y_true {y_true.tolist()})")
 

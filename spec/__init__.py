@@ -127,6 +127,7 @@ class Item:
     stochastic: Any = None              # layers: training-mode behaviour (schema.STOCHASTIC_FIELDS)
     stateful: bool = False              # layers: keeps its states between calls (stateful=True)
     device: str | None = None           # "gpu": documented to run only on a GPU (CuDNNLSTM)
+    targets: str = "real"               # losses / metrics: the (y_true, y_pred) they take (schema.TARGET_KINDS)
     abstract: bool = False
     carries_code: bool = False
     form_of: str | None = None
@@ -288,6 +289,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         base_config_keys=tuple(merged["base_config_keys"]) if merged.get("base_config_keys") is not None else None,
         stochastic=_frozen(merged.get("stochastic")), abstract=bool(merged.get("abstract", False)),
         stateful=bool(merged.get("stateful", False)), device=merged.get("device"),
+        targets=merged.get("targets", "real"),
         carries_code=bool(merged.get("carries_code", False)),
         form_of=merged.get("form_of"), renamed_from=merged.get("renamed_from"),
     )

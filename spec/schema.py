@@ -48,6 +48,13 @@ DOMAIN_KINDS = ("choices", "ints", "floats", "permutation", "factorization", "la
 # What an input's values are drawn from (`input: {values: ...}`).
 INPUT_VALUES = ("normal", "positive", "uniform", "integers")
 INPUT_DTYPES = ("float32", "int32")
+# The (y_true, y_pred) pairs a loss or metric is defined on (`targets:`), as the docs describe its
+# arguments: sparse (integer labels, probability rows), categorical (one-hot, probability rows), binary
+# (0/1, probabilities in (0, 1)), hinge (-1/1 labels, real scores), positive (both > 0: logarithms,
+# poisson), nonzero (|y_true| bounded away from 0: percentages), labels (small integers both: exact
+# match), real (any real numbers).
+TARGET_KINDS = ("sparse", "categorical", "binary", "hinge", "positive", "nonzero", "labels", "real")
+
 # Training-mode behaviour a check verifies by statistics (`stochastic: {kind: ...}`).
 STOCHASTIC_KINDS = ("dropout", "additive_gaussian", "multiplicative_gaussian", "alpha_dropout")
 
@@ -248,6 +255,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "stochastic": (False, _is_map),         # layers: training-mode behaviour (STOCHASTIC_FIELDS)
     "stateful": (False, _is_bool),          # layers: keeps states between calls (stateful=True, reset_states)
     "device": (False, _is_one_of(("gpu",))),  # documented to run only there (CuDNNLSTM): skipped elsewhere
+    "targets": (False, _is_one_of(TARGET_KINDS)),  # losses / metrics: the (y_true, y_pred) they are defined on
     "abstract": (False, _is_bool),          # a base class: no behaviour of its own to check
     "carries_code": (False, _is_bool),      # its config holds Python code (Lambda): loading it needs an opt-in
     "form_of": (False, _is_qualified),      # a functional form (layers.add) of a layer class (layers.Add)
@@ -255,7 +263,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "versions": (False, _is_map),
 }
 ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "output_shape", "input", "valid", "config_keys",
-                    "base_config_keys", "stochastic", "stateful")
+                    "base_config_keys", "stochastic", "stateful", "targets")
 LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
               "stateful", "abstract", "carries_code")
 
