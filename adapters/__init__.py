@@ -125,6 +125,11 @@ class Adapter:
         return f"<{type(self).__name__} {self.name!r} api_version={self.active_version!r}>"
 
     # -- values and randomness ------------------------------------------------------------------------
+    def to_tensor(self, x: np.ndarray) -> Any:
+        """An array as the implementation's tensor, for a documented function that takes "x: Input
+        tensor" (the activations): the array itself where the implementation takes arrays."""
+        return x
+
     def to_numpy(self, x: Any) -> np.ndarray:
         """Backend tensors, variables, scalars and (nested) lists of them -> ndarray."""
         if isinstance(x, np.ndarray):
@@ -208,6 +213,16 @@ def forced_device(adapter_name: str = "") -> str | None:
         who = f"adapter {adapter_name!r}: " if adapter_name else ""
         raise AdapterUnavailable(f"{who}{DEVICE_ENV}={value!r} is not one of cpu, gpu, auto")
     return value
+
+
+def tensorflow_environment() -> None:
+    """The environment TensorFlow reads when it is first imported, set unless the user set it: quiet C++
+    logs, and its oneDNN CPU kernels on. TensorFlow turns those on by itself only on some x86 CPUs (the
+    AVX-512 / AMX ones); without them its CPU convolution and pooling refuse channels_first
+    (UnimplementedError: "only supports the NHWC tensor format on the CPU") where with them they compute,
+    so the same certification would give different verdicts on two machines."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
 def hide_gpus_if_forced(adapter_name: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import (Adapter, AdapterUnavailable, check_forced_device, forced_device, hide_gpus_if_forced,
-               require_packages)
+               require_packages, tensorflow_environment)
 
 #: Keras backend name -> the package that backend needs.
 BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -67,7 +67,7 @@ class Keras3Adapter(Adapter):
                 f"imported in this process with the {current} backend: run one backend per process"
             )
         os.environ["KERAS_BACKEND"] = self.backend
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        tensorflow_environment()
         hide_gpus_if_forced(self.name)
 
     def load_keras(self) -> Any:
@@ -90,6 +90,9 @@ class Keras3Adapter(Adapter):
     def version_string(self) -> str:
         package = BACKEND_PACKAGES[self.backend]
         return f"keras {_version('keras', 'keras')} / {package} {_version(package, package)}"
+
+    def to_tensor(self, x: np.ndarray) -> Any:
+        return self.keras.ops.convert_to_tensor(x)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         if isinstance(x, np.ndarray):

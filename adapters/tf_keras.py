@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import os
 import sys
 from typing import Any
 
 import numpy as np
 
 from . import (Adapter, AdapterUnavailable, check_forced_device, forced_device, hide_gpus_if_forced,
-               require_packages)
+               require_packages, tensorflow_environment)
 
 
 def _version(distribution: str) -> str:
@@ -29,7 +28,7 @@ class TfKerasAdapter(Adapter):
     def __init__(self):
         require_packages(self.name, ["tf_keras", "tensorflow"])
         forced_device(self.name)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        tensorflow_environment()
         hide_gpus_if_forced(self.name)
 
     def load_keras(self) -> Any:
@@ -45,6 +44,9 @@ class TfKerasAdapter(Adapter):
     @property
     def version_string(self) -> str:
         return f"tf_keras {_version('tf_keras')} / tensorflow {_version('tensorflow')}"
+
+    def to_tensor(self, x: np.ndarray) -> Any:
+        return self.keras.backend.constant(x)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         if isinstance(x, np.ndarray):

@@ -123,10 +123,16 @@ class Report:
         if header.get("examples_cap"):
             lines.append(f"quick run: at most {header['examples_cap']} hypothesis examples per check (--examples); "
                          f"a certification runs them all")
-        if header.get("layers_per_family") is not None:
+        if header.get("layers_per_family") is not None or header.get("layer_shard"):
             left = header.get("layers_sampled_out") or []
-            lines.append(f"quick run: the first {header['layers_per_family']} layer classes of each family "
-                         f"(--layers-per-family); {len(left)} layer classes left out, a certification runs them all")
+            parts = []
+            if header.get("layers_per_family") is not None:
+                parts.append(f"the first {header['layers_per_family']} layer classes of each family "
+                             f"(--layers-per-family)")
+            if header.get("layer_shard"):
+                parts.append(f"the layer families of shard {header['layer_shard']} (--layer-shard)")
+            lines.append(f"quick run: {', in '.join(parts)}; "
+                         f"{len(left)} layer classes left out, a certification runs them all")
         cols = ("passed", "failed", "not-implemented", "expected-fail", "unexpected-pass", "untested",
                 "skipped", "crashed")
         short = ("pass", "fail", "not-impl", "xfail", "xpass", "untested", "skip", "crash")

@@ -16,6 +16,7 @@ import importlib
 import os
 import tempfile
 import types
+import zlib
 from pathlib import Path
 
 import pytest
@@ -53,12 +54,30 @@ def _bytecode_cache(monkeypatch):
                            os.path.join(tempfile.gettempdir(), f"keras-conformance-pycache-{uid}"))
 
 #: (mutant, version) -> why the suite does not catch it (a suite gap, reported; never a weakened mutant).
-SURVIVORS: dict[tuple[str, str], str] = {}
+SURVIVORS: dict[tuple[str, str], str] = {
+    ("sgd_2x_decay_ignored", "2.3"): "2.3 documents decay only as a key **kwargs accepts (keras 2.3.1 optimizers.py); "
+                                     "the optimizer check draws the named hyper-parameters from their spec domains, "
+                                     "and a **kwargs key has none, so decay stays 0",
+    ("adadelta_uses_new_delta_accumulator", "2.3"): "the optimizer check trains at learning rate 0.01, where an "
+                                                    "Adadelta step (about 1.4e-5) is under the trajectory tolerance "
+                                                    "(atol 2e-5): only gross slips of its rule show",
+}
+
+# The quick subset (tests/, CI): each mutant in one of the versions it applies to, taken in turn (a stable
+# hash of its name), so every version is covered and each mutant shown killed once; each kill is a fresh
+# interpreter running the mutant's checks (several seconds), and the catalogue grows with every item.
+# KERAS_CONFORMANCE_MUTANTS_ALL=1 (`tox -e mutants`) runs every mutant in every version.
+ALL_VERSIONS = bool(os.environ.get("KERAS_CONFORMANCE_MUTANTS_ALL"))
+
+
+def _versions_run(name: str, versions: tuple[str, ...]) -> tuple[str, ...]:
+    return versions if ALL_VERSIONS else (versions[zlib.crc32(name.encode()) % len(versions)],)
+
 
 CASES = [pytest.param(name, version, id=f"{name}-{version}",
                       marks=[pytest.mark.xfail(reason=SURVIVORS[(name, version)], strict=True)]
                       if (name, version) in SURVIVORS else [])
-         for name, (_, versions, _, _) in MUTANTS.items() for version in versions]
+         for name, (_, versions, _, _) in MUTANTS.items() for version in _versions_run(name, versions)]
 
 
 # Aimed (the default): a mutant's kill test runs only the checks of the items it names (TARGETS), so the
