@@ -217,7 +217,7 @@ def _factorization(draw, n: int, unknown: bool):
     return tuple(dims)
 
 
-def _domain_strategy(dom, names):
+def domain_strategy(dom, names):
     if "choices" in dom:
         return st.sampled_from([_plain(c) for c in dom["choices"]])
     if "ints" in dom:
@@ -257,7 +257,7 @@ def cases(draw, item, seeds=st.integers(0, 2**16)):
             every[p.name] = [_plain(c) for c in dom["choices"]]
             kwargs[p.name] = every[p.name][0]
             continue
-        strategy = _domain_strategy(dom, names)
+        strategy = domain_strategy(dom, names)
         if p.required or dom.get("omit") is False or draw(st.booleans()):
             kwargs[p.name] = draw(strategy)
     vary = inp.get("vary_axis")

@@ -76,6 +76,7 @@ class _Omit:
 
 
 _OMIT = _Omit()
+OMIT = _OMIT        # what ``optional`` draws for "left out"
 
 
 def _drop_omitted(d: dict) -> dict:
@@ -148,6 +149,9 @@ def edge_loss_arrays(kind: str, k: int = EDGE_K):
 _LOSS_KWARGS = {
     "from_logits": st.booleans(),
     "label_smoothing": st.sampled_from([0.0, 0.1, 0.25]),
+    "k": st.integers(1, 3),                     # top-k accuracies: at most the smallest class count + 1
+    "threshold": st.sampled_from([0.3, 0.5, 0.7]),   # binary_accuracy
+    "delta": st.sampled_from([0.5, 1.0, 2.0]),        # huber
 }
 
 

@@ -378,25 +378,37 @@ def _compare_function(ctx, item, check, y_true, y_pred, kwargs, make_inputs, wha
 
 
 def _activation(ctx, item, check, data):
+    """The activation on a drawn 2-D x (as the implementation's tensor: documented "x: Input tensor"),
+    with its keyword arguments drawn from their spec domains (or left at their defaults)."""
     shape = data.draw(st.tuples(strategies.batches, strategies.dims), label="shape")
     seed = data.draw(strategies.seeds, label="seed")
+    kwargs = {}
+    for p in item.params:
+        if p.domain and not p.required and p.kind != "var_keyword":
+            value = data.draw(strategies.optional(harness.domain_strategy(p.domain, {})), label=p.name)
+            if value is not strategies.OMIT:
+                kwargs[p.name] = value
+    kw = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     check.reproducer = "\n".join([
         ctx.preamble(with_reference=True), oracle.inputs_code("x", shape, seed),
-        f"print(a.to_numpy(K.{item.name}(x)) - R.{item.name}(x).numpy())"])
+        f"print(a.to_numpy(K.{item.name}(a.to_tensor(x){kw})) - R.{item.name}(x{kw}).numpy())"])
     fn = ctx.locate(item.name)
     ref_fn = ctx.locate(item.name, ctx.R)
-    check.exercise(item.name, "x")
+    check.exercise(item.name, "x", *kwargs)
     x = oracle.inputs(shape, seed)
-    assert_close(ctx.k_numpy(fn(x)), ctx.r_numpy(ref_fn(x)), kind="forward", device=ctx.device,
-                 reproducer=check.reproducer, what=f"{item.name} on shape {shape}")
+    assert_close(ctx.k_numpy(fn(ctx.adapter.to_tensor(x), **kwargs)), ctx.r_numpy(ref_fn(x, **kwargs)),
+                 kind="forward", device=ctx.device, reproducer=check.reproducer,
+                 what=f"{item.name}(x{kw}) on shape {shape}")
 
 
 # -- training: gradient and optimizer trajectories --------------------------------------------------------
-def _train_pair(ctx, check, item_name, optimizer, lr, steps, data):
+def _train_pair(ctx, check, item_name, optimizer, lr, steps, data, hyper=None):
     lr_name = ctx.optimizer_lr_name(optimizer)
     if lr_name is None:
         pytest.skip(f"optimizers.{optimizer} has no documented learning-rate argument in API "
                     f"{ctx.api_version}")
+    hyper = dict(hyper or {})
+    kw = "".join(f", {k}={v!r}" for k, v in hyper.items())
     c = data.draw(strategies.dense_model_case(ctx), label="model case")
     recipe, batch, seed = c["recipe"], c["batch"], c["seed"]
     units = recipe["layers"][0][1]["units"]
@@ -406,22 +418,22 @@ def _train_pair(ctx, check, item_name, optimizer, lr, steps, data):
         oracle.code(recipe, ctx.api_version, "K", "model"),
         oracle.code(recipe, ctx.api_version, "R", "ref"),
         "ref.set_weights(model.get_weights())",
-        f"model.compile(optimizer=K.optimizers.{optimizer}({lr_name}={lr!r}), loss='mean_squared_error')",
-        f"ref.compile(optimizer=R.optimizers.{optimizer}({lr_name}={lr!r}), loss='mean_squared_error')",
+        f"model.compile(optimizer=K.optimizers.{optimizer}({lr_name}={lr!r}{kw}), loss='mean_squared_error')",
+        f"ref.compile(optimizer=R.optimizers.{optimizer}({lr_name}={lr!r}{kw}), loss='mean_squared_error')",
         oracle.inputs_code("x", xshape, seed), oracle.inputs_code("y", yshape, seed + 1),
         f"for step in range({steps}):",
         "    print(model.train_on_batch(x, y), ref.train_on_batch(x, y))",
         "    print([np.max(np.abs(np.asarray(w) - r)) for w, r in zip(model.get_weights(), ref.get_weights())])"])
     ctx.locate(f"optimizers.{optimizer}")
-    check.exercise(f"optimizers.{optimizer}", lr_name)
+    check.exercise(f"optimizers.{optimizer}", lr_name, *hyper)
     check.exercise("Model.compile", "optimizer", "loss")
     check.exercise("Model.train_on_batch", "x", "y")
     ctx.seed(seed)
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     ref = oracle.build(ctx.R, ctx.api_version, recipe)
     copy_weights(ctx, item_name, recipe, model, ref, check.reproducer)
-    oracle.compile_mse(model, oracle.optimizer(ctx.K, optimizer, lr_name, lr))
-    oracle.compile_mse(ref, oracle.optimizer(ctx.R, optimizer, lr_name, lr))
+    oracle.compile_mse(model, getattr(ctx.K.optimizers, optimizer)(**{lr_name: lr}, **hyper))
+    oracle.compile_mse(ref, getattr(ctx.R.optimizers, optimizer)(**{lr_name: lr}, **hyper))
     x, y = oracle.inputs(xshape, seed), oracle.inputs(yshape, seed + 1)
     kind = "gradient" if steps == 1 else "trajectory"
     for step in range(1, steps + 1):
@@ -436,11 +448,25 @@ def _train_pair(ctx, check, item_name, optimizer, lr, steps, data):
         for i, (g, e) in enumerate(zip(got, exp)):
             assert_close(g, e, kind=kind, device=ctx.device, reproducer=check.reproducer,
                          what=f"{item_name}: weight {i} after train_on_batch step {step} "
-                              f"({optimizer}, {lr_name}={lr}, {oracle._kwargs_code(recipe['layers'][0][1])})")
+                              f"({optimizer}, {lr_name}={lr}{kw}, {oracle._kwargs_code(recipe['layers'][0][1])})")
+
+
+def _optimizer_arguments(ctx, item, lr_name, data):
+    """The optimizer's documented hyper-parameters, each left at its default or drawn from its spec
+    domain. Keys that a version documents only as accepted by **kwargs (2.3's decay, epsilon) have no
+    domain of their own and stay at their defaults."""
+    kwargs = {}
+    for p in item.params:
+        if p.domain is not None and p.kind not in ("var_keyword", "var_positional") and p.name != lr_name:
+            value = data.draw(strategies.optional(harness.domain_strategy(p.domain, {})), label=p.name)
+            if value is not strategies.OMIT:
+                kwargs[p.name] = value
+    return kwargs
 
 
 def _optimizer(ctx, item, check, data):
-    _train_pair(ctx, check, item.name, item.attr, 0.01, 3, data)
+    lr_name = ctx.optimizer_lr_name(item.attr)
+    _train_pair(ctx, check, item.name, item.attr, 0.01, 3, data, _optimizer_arguments(ctx, item, lr_name, data))
 
 
 @given(data=st.data())

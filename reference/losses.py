@@ -11,6 +11,8 @@ Version differences implemented here (keyword-only ``api_version``; ``for_versio
   the labels as given.
 - ``sparse_categorical_crossentropy`` on probabilities: 2.x clips then normalises (it feeds
   ``log(clip(p))`` to a softmax cross-entropy); Keras 3 normalises then clips.
+- ``huber_loss`` (2.3) is elementwise; Keras 3's ``huber`` averages over the last axis.
+- ``cosine_similarity``: 2.3 is ``cosine_proximity``; Keras 3 floors the norm at epsilon.
 - ``reduce_weighted``: 2.2.4 weighted mean over the samples with non-zero weight (and, with a mask,
   over the unmasked entries); 2.3 sum of weighted losses over the number of entries; Keras 3
   ``sum_over_batch_size`` with masked entries reweighted by ``total / valid``.
@@ -97,6 +99,15 @@ def logcosh(y_true, y_pred):
     y_true, y_pred = _pair(y_true, y_pred)
     x = y_pred - y_true
     return ops.mean(x + ops.softplus(x * -2.0) - np.log(2.0), axis=-1)
+
+
+def huber_loss(y_true, y_pred, delta=1.0):
+    """2.3: elementwise, not reduced: ``0.5 q^2 + delta * (|e| - q)``, ``q = min(|e|, delta)``,
+    ``e = y_pred - y_true`` (keras 2.3.1 losses.py)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    error = ops.abs(y_pred - y_true)
+    quadratic = ops.minimum(error, float(delta))
+    return ops.square(quadratic) * 0.5 + (error - quadratic) * float(delta)
 
 
 def huber(y_true, y_pred, delta=1.0):
@@ -219,9 +230,19 @@ def cosine_proximity(y_true, y_pred, axis=-1):
     return -ops.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
-def cosine_similarity(y_true, y_pred, axis=-1):
-    """The Keras 2.3 / 3 name of the same loss: ``-sum(l2n(y_true) * l2n(y_pred), axis)``."""
-    return cosine_proximity(y_true, y_pred, axis=axis)
+def _normalize(x, axis=-1):
+    """Keras 3 ``ops.normalize``: ``x / max(norm(x), epsilon)`` (``x * min(rsqrt(sum x^2), 1 / eps)``)."""
+    x = as_tensor(x)
+    return x / ops.maximum(ops.sqrt(ops.sum(ops.square(x), axis=axis, keepdims=True)), _EPS())
+
+
+def cosine_similarity(y_true, y_pred, axis=-1, *, api_version=backend.DEFAULT_API_VERSION):
+    """2.3: ``cosine_proximity`` under its other name; Keras 3: ``-sum(n(y_true) * n(y_pred), axis)``
+    with ``n`` Keras 3's ``normalize`` (the norm floored at epsilon, not the squared norm at 1e-12)."""
+    if not backend.is_keras3(api_version):
+        return cosine_proximity(y_true, y_pred, axis=axis)
+    y_true, y_pred = _pair(y_true, y_pred)
+    return -ops.sum(_normalize(y_true, axis) * _normalize(y_pred, axis), axis=axis)
 
 
 # Aliases, as Keras defines them.
@@ -236,15 +257,21 @@ cosine = cosine_proximity
 _CORE = ("mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
          "mean_squared_logarithmic_error", "squared_hinge", "hinge", "categorical_hinge",
          "categorical_crossentropy", "sparse_categorical_crossentropy",
-         "binary_crossentropy", "poisson",
-         "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD")
+         "binary_crossentropy", "poisson")
+_KERAS2_ALIASES = ("mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "cosine")
+# The attributes of keras.losses, per version (keras 2.2.4 / 2.3.1 losses.py, keras 3.15
+# keras/losses/__init__.py).
 _BY_VERSION = {
-    "2.2.4": _CORE + ("logcosh", "kullback_leibler_divergence", "cosine_proximity", "cosine"),
+    "2.2.4": _CORE + ("logcosh", "kullback_leibler_divergence", "cosine_proximity") + _KERAS2_ALIASES,
+    # 2.3.1: cosine = cosine_similarity = cosine_proximity; huber_loss is elementwise.
     "2.3": _CORE + ("logcosh", "kullback_leibler_divergence", "cosine_proximity",
-                    "cosine_similarity", "huber"),
-    # Keras 3 renamed logcosh, kullback_leibler_divergence and cosine_proximity.
-    "3": _CORE + ("log_cosh", "kl_divergence", "cosine_similarity", "huber", "bce", "BCE"),
+                    "cosine_similarity", "huber_loss") + _KERAS2_ALIASES,
+    # Keras 3 renamed logcosh, kullback_leibler_divergence and cosine_proximity, and exports no aliases.
+    "3": _CORE + ("log_cosh", "kl_divergence", "cosine_similarity", "huber"),
 }
+# Names only ``get`` resolves (keras 3.15 losses/__init__.py ALL_OBJECTS_DICT): not attributes.
+_GET_ONLY = {"2.2.4": (), "2.3": (),
+             "3": ("mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "bce", "BCE")}
 bce = BCE = binary_crossentropy
 
 
@@ -252,6 +279,14 @@ def for_version(api_version) -> dict:
     """``{name: function}`` for the loss functions ``api_version`` documents, version bound."""
     names = _BY_VERSION[backend.normalize_version(api_version)]
     return {name: backend.bind_api_version(globals()[name], api_version) for name in names}
+
+
+def resolvable(api_version) -> dict:
+    """``{name: function}`` for every name ``get`` / ``deserialize`` resolve in ``api_version``."""
+    table = for_version(api_version)
+    table.update({name: backend.bind_api_version(globals()[name], api_version)
+                  for name in _GET_ONLY[backend.normalize_version(api_version)]})
+    return table
 
 
 def serialize(loss) -> str:
@@ -264,7 +299,7 @@ def serialize(loss) -> str:
 def deserialize(name, custom_objects=None, *, api_version=backend.DEFAULT_API_VERSION):
     if custom_objects and name in custom_objects:
         return custom_objects[name]
-    table = for_version(api_version)
+    table = resolvable(api_version)
     if name not in table:
         raise ValueError(f"Unknown loss function: {name!r}. Valid names for Keras "
                          f"{backend.normalize_version(api_version)} are {sorted(table)}.")

@@ -80,26 +80,45 @@ def _in_top_k(predictions: np.ndarray, targets: np.ndarray, k: int) -> np.ndarra
     return strictly_greater < k
 
 
-def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1 where ``argmax(y_true)`` is among the ``k`` highest predictions, per sample."""
+def _batch_mean_in_2_2_4(matches: np.ndarray, api_version) -> np.ndarray:
+    """keras 2.2.4 wraps ``in_top_k`` (shape ``(batch,)``) in ``K.mean(..., axis=-1)``: one scalar."""
+    if backend.normalize_version(api_version) == "2.2.4":
+        return np.mean(matches.astype(backend.floatx()), axis=-1)
+    return matches
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5, *, api_version=backend.DEFAULT_API_VERSION):
+    """1 where ``argmax(y_true)`` is among the ``k`` highest predictions, per sample (2.2.4: the
+    mean of that over the batch)."""
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"`k` must be a positive integer, got {k!r}.")
     t, p = _values(y_true), _values(y_pred)
-    return _result(_in_top_k(p, np.argmax(t, axis=-1), k))
+    return _result(_batch_mean_in_2_2_4(_in_top_k(p, np.argmax(t, axis=-1), k), api_version))
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, *,
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False, *,
                                       api_version=backend.DEFAULT_API_VERSION):
     """1 where the integer label is among the ``k`` highest predictions, per sample (Keras 3:
-    in the shape of ``y_true``, so ``(batch, 1)`` labels give ``(batch, 1)``)."""
+    in the shape of ``y_true``, so ``(batch, 1)`` labels give ``(batch, 1)``; 2.2.4: the mean over
+    the batch).  Keras 3 ``from_sorted_ids``: ``y_pred`` holds class ids sorted by score."""
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"`k` must be a positive integer, got {k!r}.")
     p = _values(y_pred)
     raw = _values(y_true)
-    matches = _in_top_k(p, _squeeze_sparse(raw, p), k)
+    labels = _squeeze_sparse(raw, p)
+    if from_sorted_ids:
+        matches = np.any(p[..., :k] == labels[..., None].astype(p.dtype), axis=-1)
+    else:
+        matches = _in_top_k(p, labels, k)
     if backend.is_keras3(api_version):
         matches = matches.reshape(raw.shape)
-    return _result(matches)
+    return _result(_batch_mean_in_2_2_4(matches, api_version))
+
+
+def cosine_proximity(y_true, y_pred, axis=-1):
+    """keras 2.3.1 ``metrics.cosine_proximity`` (also ``cosine`` and ``cosine_similarity``): the
+    positive ``sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)``, unlike the loss."""
+    return -_losses.cosine_proximity(y_true, y_pred, axis=axis)
 
 
 def resolve_accuracy(loss_fn, output_shape, y_true_shape=None, *,
@@ -138,14 +157,46 @@ def resolve_accuracy(loss_fn, output_shape, y_true_shape=None, *,
 
 _ACCURACIES = ("binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
                "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")
+# The loss functions keras.metrics re-exports (keras 2.2.4 / 2.3.1 metrics.py imports and aliases,
+# keras 3.15 keras/metrics/__init__.py).
+_KERAS2_LOSSES = ("mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+                  "mean_squared_logarithmic_error", "hinge", "logcosh", "squared_hinge",
+                  "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
+                  "kullback_leibler_divergence", "poisson",
+                  "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE")
+_LOSSES_BY_VERSION = {
+    "2.2.4": _KERAS2_LOSSES + ("cosine_proximity", "cosine"),
+    "2.3": _KERAS2_LOSSES + ("categorical_hinge",),
+    "3": ("mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+          "mean_squared_logarithmic_error", "hinge", "squared_hinge", "categorical_hinge", "log_cosh",
+          "kl_divergence", "poisson", "huber", "categorical_crossentropy",
+          "sparse_categorical_crossentropy", "binary_crossentropy"),
+}
+# Defined in metrics.py itself, besides the accuracies.
+_OWN_BY_VERSION = {"2.2.4": (), "2.3": ("accuracy", "cosine_proximity"), "3": ()}
 
 
 def for_version(api_version) -> dict:
-    """``{name: function}``: the accuracy metrics plus every loss of that version."""
+    """``{name: function}``: the attributes of ``keras.metrics`` in that version (the accuracy
+    metrics and the loss functions it re-exports)."""
     version = backend.normalize_version(api_version)
-    table = dict(_losses.for_version(version))
-    names = _ACCURACIES + (("accuracy",) if version != "2.2.4" else ())
-    table.update({name: backend.bind_api_version(globals()[name], version) for name in names})
+    losses_table = _losses.resolvable(version)
+    table = {name: losses_table[name] for name in _LOSSES_BY_VERSION[version]}
+    table.update({name: backend.bind_api_version(globals()[name], version)
+                  for name in _ACCURACIES + _OWN_BY_VERSION[version]})
+    if version == "2.3":
+        table["cosine"] = table["cosine_similarity"] = table["cosine_proximity"]
+    return table
+
+
+def resolvable(api_version) -> dict:
+    """``{name: function}`` for every name ``get`` resolves: the attributes, and any loss name (a
+    loss is usable as a metric by name); ``accuracy`` in 2.3 and 3."""
+    version = backend.normalize_version(api_version)
+    table = dict(_losses.resolvable(version))
+    if version == "3":
+        table["accuracy"] = backend.bind_api_version(accuracy, version)
+    table.update(for_version(version))
     return table
 
 
@@ -160,7 +211,7 @@ def get(identifier, *, api_version=backend.DEFAULT_API_VERSION):
     """A metric function by name, or a callable as given.  ``"accuracy"``/``"acc"`` need the loss
     and output shape: use ``resolve_accuracy`` (2.2.4 has no ``accuracy`` function)."""
     if isinstance(identifier, str):
-        table = for_version(api_version)
+        table = resolvable(api_version)
         if identifier not in table:
             hint = (" ('accuracy' and 'acc' are resolved by compile: see resolve_accuracy)"
                     if identifier in ("accuracy", "acc") else "")

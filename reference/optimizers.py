@@ -25,6 +25,7 @@ Common behaviour:
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
@@ -80,10 +81,11 @@ class Optimizer:
         if not (self.keras3 and callable(rate)):
             _check_number("learning_rate", rate)
         self.learning_rate = rate
+        if self.keras3 and decay is not None:
+            # keras 3.15 BaseOptimizer.__init__ pops `decay` from **kwargs, warns and ignores it
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
+            decay = None
         self.decay = self._variable_value(_check_number("decay", 0.0 if decay is None else decay))
-        if self.keras3 and self.decay:
-            raise ValueError("`decay` is not an argument of Keras 3 optimizers; "
-                             "use a learning-rate schedule.")
         self.clipnorm = _check_number("clipnorm", clipnorm, allow_none=True)
         self.clipvalue = _check_number("clipvalue", clipvalue, allow_none=True)
         self.global_clipnorm = _check_number("global_clipnorm", global_clipnorm, allow_none=True)
@@ -394,7 +396,8 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate=learning_rate, lr=lr, decay=decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                          weight_decay=weight_decay, name=name, api_version=api_version, **kwargs)
-        self.rho = _check_number("rho", rho, 0.0)
+        # 2.x RMSprop keeps rho in a float32 variable (Adadelta keeps it as given)
+        self.rho = self._variable_value(_check_number("rho", rho, 0.0))
         self.momentum = _check_number("momentum", momentum, 0.0)
         self.epsilon = backend.epsilon() if epsilon is None else _check_number("epsilon", epsilon)
         self.centered = bool(centered)
@@ -592,10 +595,10 @@ class Adamax(Optimizer):
         self.epsilon = backend.epsilon() if epsilon is None else _check_number("epsilon", epsilon)
 
     def _slot_groups(self):
-        return [["m", "norm"]] if self.keras3 else [["m"], ["u"]]
+        return [["momentum", "norm"]] if self.keras3 else [["m"], ["u"]]
 
     def _update(self, g, p, slots, lr, t):
-        m = slots["m"]
+        m = slots.get("momentum", slots.get("m"))
         u = slots.get("norm", slots.get("u"))
         m.assign(self.beta_1 * m.data + (1.0 - self.beta_1) * g)
         u.assign(np.maximum(self.beta_2 * u.data, np.abs(g)))

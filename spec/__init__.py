@@ -117,6 +117,7 @@ class Item:
     weights: tuple[Weight, ...] = ()
     note: str | None = None
     aliases: tuple[str, ...] = ()
+    strings: tuple[str, ...] = ()       # losses / metrics: names get / compile resolve besides attr and aliases
     since: str = VERSIONS[0]
     until: str = VERSIONS[-1]
     file: str = ""
@@ -282,7 +283,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         name=name, kind=raw["kind"], area=area, doc=merged["doc"], source=source, version=version,
         params=tuple(params), returns=merged.get("returns"), raises=tuple(raises),
         output_shape=merged.get("output_shape"), weights=weights, note=merged.get("note"),
-        aliases=tuple(merged.get("aliases") or ()),
+        aliases=tuple(merged.get("aliases") or ()), strings=tuple(merged.get("strings") or ()),
         since=norm_version(raw.get("since", VERSIONS[0])), until=norm_version(raw.get("until", VERSIONS[-1])),
         file=filename, input=_frozen(merged.get("input")), valid=tuple(merged.get("valid") or ()),
         config_keys=tuple(merged["config_keys"]) if merged.get("config_keys") is not None else None,

@@ -246,6 +246,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "returns": (False, _is_opt_str),
     "raises": (False, _is_list),
     "aliases": (False, _is_str_list),
+    "strings": (False, _is_str_list),       # losses / metrics: further names compile and get resolve to it
     "output_shape": (False, _is_expr),      # class items only
     "weights": (False, _is_list),           # class items only
     "input": (False, _is_map),              # layers: what the layer accepts (INPUT_FIELDS)
@@ -262,7 +263,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "renamed_from": (False, _is_qualified), # the same item under its name in earlier versions
     "versions": (False, _is_map),
 }
-ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "output_shape", "input", "valid", "config_keys",
+ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "strings", "output_shape", "input", "valid", "config_keys",
                     "base_config_keys", "stochastic", "stateful", "targets")
 LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
               "stateful", "abstract", "carries_code")

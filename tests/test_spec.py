@@ -59,7 +59,9 @@ def test_shipped_spec_loads(version):
         if item.is_layer:   # every concrete layer carries what its generated checks need
             assert item.input is not None and item.config_keys is not None, item.name
             assert item.output_shape, item.name
-    assert [i.name for i in s.items(kind="class", area="optimizers")] == ["optimizers.SGD", "optimizers.Adam"]
+    assert [i.name for i in s.items(kind="class", area="optimizers")] == [
+        "optimizers.SGD", "optimizers.RMSprop", "optimizers.Adagrad", "optimizers.Adadelta", "optimizers.Adam",
+        "optimizers.Adamax", "optimizers.Nadam"]
 
 
 def test_lifetimes_of_shipped_items():

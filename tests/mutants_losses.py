@@ -1,0 +1,164 @@
+"""Mutants of the losses and metric functions (registered through mutants.mutant).
+
+Each replaces one function of ``K.losses`` / ``K.metrics`` with a wrapper keeping the documented signature
+(``functools.wraps`` of the version's function, whose ``__signature__`` is the spec's), so only the formula
+differs. The broken formulas are written out on Tensors, or are the core function of another version (the
+2.2.4 hinge without the label conversion), never a patch of the reference the oracle uses.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+
+from mutants import ALL, KERAS2, _override, mutant  # noqa: F401
+
+from keras_conformance.reference import losses as core_losses
+from keras_conformance.reference import metrics as core_metrics
+from keras_conformance.reference.autodiff import as_tensor, ops
+
+
+def _replace(K, name, make):
+    """``K.<name>`` ("losses.hinge") becomes ``make(pristine)``, with the pristine's name and signature."""
+    pristine = K.get(name)
+    fn = functools.wraps(pristine)(make(pristine))
+    fn.__name__ = name.split(".")[-1]
+    K.set(name, fn)
+    return pristine
+
+
+def _arguments(pristine, args, kwargs) -> dict:
+    """The call's arguments by name, documented defaults filled in."""
+    bound = inspect.signature(pristine).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _floats(y_true, y_pred):
+    y_pred = as_tensor(y_pred)
+    return ops.cast(as_tensor(y_true), y_pred.dtype), y_pred
+
+
+WRONG_EPSILON = 1e-3
+
+
+@mutant("numerics", ALL, f"losses.categorical_crossentropy clips the rescaled y_pred to [{WRONG_EPSILON}, "
+        f"1 - {WRONG_EPSILON}] (documented epsilon 1e-7)", items=("losses.categorical_crossentropy",))
+def cce_clip_epsilon_1e3(K, v):
+    def make(pristine):
+        def categorical_crossentropy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            if a.get("from_logits"):
+                return pristine(*args, **kwargs)
+            y_true, y_pred = _floats(a["y_true"], a["y_pred"])
+            smoothing = a.get("label_smoothing") or 0.0
+            if smoothing:
+                y_true = y_true * (1.0 - smoothing) + smoothing / y_true.shape[-1]
+            axis = a.get("axis", -1)
+            p = ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), WRONG_EPSILON, 1.0 - WRONG_EPSILON)
+            return -ops.sum(y_true * ops.log(p), axis=axis)
+        return categorical_crossentropy
+    _replace(K, "losses.categorical_crossentropy", make)
+
+
+@mutant("numerics", ALL, f"losses.binary_crossentropy clips y_pred to [{WRONG_EPSILON}, 1 - {WRONG_EPSILON}] "
+        "(documented epsilon 1e-7)", items=("losses.binary_crossentropy",))
+def bce_clip_epsilon_1e3(K, v):
+    def make(pristine):
+        def binary_crossentropy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            if a.get("from_logits"):
+                return pristine(*args, **kwargs)
+            y_true, y_pred = _floats(a["y_true"], a["y_pred"])
+            smoothing = a.get("label_smoothing") or 0.0
+            if smoothing:
+                y_true = y_true * (1.0 - smoothing) + 0.5 * smoothing
+            p = ops.clip(y_pred, WRONG_EPSILON, 1.0 - WRONG_EPSILON)
+            return ops.mean(-(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p)), axis=a.get("axis", -1))
+        return binary_crossentropy
+    _replace(K, "losses.binary_crossentropy", make)
+
+
+@mutant("numerics", ALL, "losses.mean_absolute_error sums abs(y_pred - y_true) over the last axis instead of "
+        "averaging it", items=("losses.mean_absolute_error",))
+def mae_sums_last_axis(K, v):
+    def make(pristine):
+        def mean_absolute_error(y_true, y_pred):
+            y_true, y_pred = _floats(y_true, y_pred)
+            return ops.sum(ops.abs(y_pred - y_true), axis=-1)
+        return mean_absolute_error
+    _replace(K, "losses.mean_absolute_error", make)
+
+
+@mutant("numerics", ("2.3", "3"), "losses.hinge uses 0 / 1 labels as given (2.2.4's formula) instead of "
+        "converting them to -1 / 1 first", items=("losses.hinge",))
+def hinge_without_label_conversion(K, v):
+    _replace(K, "losses.hinge",
+             lambda pristine: lambda y_true, y_pred: core_losses.hinge(y_true, y_pred, api_version="2.2.4"))
+
+
+@mutant("numerics", ("2.3", "3"), "losses.squared_hinge uses 0 / 1 labels as given (2.2.4's formula) instead of "
+        "converting them to -1 / 1 first", items=("losses.squared_hinge",))
+def squared_hinge_without_label_conversion(K, v):
+    _replace(K, "losses.squared_hinge",
+             lambda pristine: lambda y_true, y_pred: core_losses.squared_hinge(y_true, y_pred, api_version="2.2.4"))
+
+
+@mutant("numerics", KERAS2 + ("3",), "losses.kullback_leibler_divergence / kl_divergence does not clip y_true to "
+        "[epsilon, 1]: a 0 in y_true gives 0 * log(0) = nan", items=("losses.kullback_leibler_divergence",
+                                                                     "losses.kl_divergence"))
+def kld_without_clipping_y_true(K, v):
+    name = "losses.kl_divergence" if v == "3" else "losses.kullback_leibler_divergence"
+
+    def make(pristine):
+        def kl(y_true, y_pred):
+            y_true, y_pred = _floats(y_true, y_pred)
+            y_pred = ops.clip(y_pred, 1e-7, 1.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+        return kl
+    _replace(K, name, make)
+
+
+@mutant("numerics", ("2.3",), "losses.huber_loss averages over the last axis (keras 3's huber) instead of "
+        "staying elementwise as keras 2.3.1's", items=("losses.huber_loss",))
+def huber_loss_reduced_in_2_3(K, v):
+    _replace(K, "losses.huber_loss",
+             lambda pristine: lambda y_true, y_pred, delta=1.0: ops.mean(pristine(y_true, y_pred, delta), axis=-1))
+
+
+@mutant("numerics", ALL, "metrics.top_k_categorical_accuracy counts the k - 1 highest predictions (k off by one)",
+        items=("metrics.top_k_categorical_accuracy",))
+def top_k_off_by_one(K, v):
+    _replace(K, "metrics.top_k_categorical_accuracy",
+             lambda pristine: lambda y_true, y_pred, k=5: pristine(y_true, y_pred, k=k - 1))
+
+
+@mutant("numerics", ALL, "metrics.binary_accuracy averages over the batch axis (axis 0) instead of the last "
+        "axis (2.x) / instead of staying elementwise (3)", items=("metrics.binary_accuracy",))
+def binary_accuracy_averaged_over_batch(K, v):
+    def make(pristine):
+        def binary_accuracy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            t = np.asarray(as_tensor(a["y_true"]).data)
+            p = np.asarray(as_tensor(a["y_pred"]).data)
+            matches = (t == (p > a.get("threshold", 0.5))).astype("float32")
+            return as_tensor(np.mean(matches, axis=0))
+        return binary_accuracy
+    _replace(K, "metrics.binary_accuracy", make)
+
+
+@mutant("numerics", ("2.2.4",), "metrics.sparse_top_k_categorical_accuracy returns one value per sample in 2.2.4 "
+        "(2.3's form) instead of their mean over the batch", items=("metrics.sparse_top_k_categorical_accuracy",))
+def sparse_top_k_not_batch_averaged_in_2_2_4(K, v):
+    _replace(K, "metrics.sparse_top_k_categorical_accuracy",
+             lambda pristine: lambda y_true, y_pred, k=5: core_metrics.sparse_top_k_categorical_accuracy(
+                 y_true, y_pred, k=k, api_version="2.3"))
+
+
+@mutant("numerics", ("2.3",), "metrics.cosine_proximity keeps the loss's minus sign in 2.3 (keras 2.3.1's metric "
+        "is the positive cosine similarity)", items=("metrics.cosine_proximity",))
+def metric_cosine_proximity_negative_in_2_3(K, v):
+    _replace(K, "metrics.cosine_proximity",
+             lambda pristine: lambda y_true, y_pred, axis=-1: core_losses.cosine_proximity(y_true, y_pred, axis=axis))

@@ -1,0 +1,156 @@
+"""Mutants of the optimizers (registered through mutants.mutant).
+
+Each replaces one optimizer class of the namespace copy by a subclass that breaks one documented update rule
+(spec/optimizers.yaml); the documented signature and get_config stay as they are, so only the numbers tell.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mutants import ALL, KERAS2, _override, mutant  # noqa: F401
+
+
+@mutant("numerics", ALL, "optimizers.Adam swaps beta_1 and beta_2: m decays at 0.999 and v at 0.9, and the "
+        "bias corrections use the swapped betas", items=("optimizers.Adam",))
+def adam_betas_swapped(K, v):
+    Base = K.get("optimizers.Adam")
+
+    class Adam(Base):
+        def _update(self, g, p, slots, lr, t):
+            # swapped for the update only, so get_config still reports the documented values
+            self.beta_1, self.beta_2 = self.beta_2, self.beta_1
+            try:
+                return super()._update(g, p, slots, lr, t)
+            finally:
+                self.beta_1, self.beta_2 = self.beta_2, self.beta_1
+    K.set("optimizers.Adam", Adam)
+
+
+@mutant("numerics", ALL, "optimizers.Adam corrects only the first moment: lr_t = lr / (1 - beta_1^t), "
+        "documented lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)", items=("optimizers.Adam",))
+def adam_first_moment_correction_only(K, v):
+    Base = K.get("optimizers.Adam")
+
+    class Adam(Base):
+        def _update(self, g, p, slots, lr, t):
+            return super()._update(g, p, slots, lr / np.sqrt(1.0 - self.beta_2 ** t), t)
+    K.set("optimizers.Adam", Adam)
+
+
+@mutant("numerics", KERAS2, "optimizers.RMSprop (2.x) puts epsilon inside the square root: "
+        "p - lr * g / sqrt(a + epsilon), documented p - lr * g / (sqrt(a) + epsilon)",
+        items=("optimizers.RMSprop",))
+def rmsprop_2x_epsilon_inside_sqrt(K, v):
+    Base = K.get("optimizers.RMSprop")
+
+    class RMSprop(Base):
+        def _update(self, g, p, slots, lr, t):
+            a = slots["accumulator"]
+            a.assign(self.rho * a.data + (1.0 - self.rho) * np.square(g))
+            return p - lr * g / np.sqrt(a.data + self.epsilon)
+    K.set("optimizers.RMSprop", RMSprop)
+
+
+@mutant("numerics", ("3",), "optimizers.RMSprop (3) puts epsilon outside the square root: "
+        "p - lr * g / (sqrt(v) + epsilon), documented p - lr * g / sqrt(v + epsilon)",
+        items=("optimizers.RMSprop",))
+def rmsprop_3_epsilon_outside_sqrt(K, v):
+    Base = K.get("optimizers.RMSprop")
+
+    class RMSprop(Base):
+        def _update(self, g, p, slots, lr, t):
+            if self.momentum > 0 or self.centered:
+                return super()._update(g, p, slots, lr, t)
+            velocity = slots["velocity"]
+            velocity.assign(self.rho * velocity.data + (1.0 - self.rho) * np.square(g))
+            return p - lr * g / (np.sqrt(velocity.data) + self.epsilon)
+    K.set("optimizers.RMSprop", RMSprop)
+
+
+@mutant("numerics", ("3",), "optimizers.Adagrad (3) starts its accumulators at 0 (the 2.x rule), documented "
+        "initial_accumulator_value (0.1)", items=("optimizers.Adagrad",))
+def adagrad_3_accumulator_starts_at_zero(K, v):
+    Base = K.get("optimizers.Adagrad")
+
+    class Adagrad(Base):
+        def _slot_initial(self, kind):
+            return 0.0
+    K.set("optimizers.Adagrad", Adagrad)
+
+
+@mutant("numerics", ALL, "optimizers.Adadelta updates its delta accumulator before the step and uses the new "
+        "one: u = g * sqrt(d_new + epsilon) / sqrt(a + epsilon), documented the old d",
+        items=("optimizers.Adadelta",))
+def adadelta_uses_new_delta_accumulator(K, v):
+    Base = K.get("optimizers.Adadelta")
+
+    class Adadelta(Base):
+        def _update(self, g, p, slots, lr, t):
+            a = slots.get("accumulated_grad", slots.get("accumulator"))
+            d = slots.get("accumulated_delta_var", slots.get("delta_accumulator"))
+            a.assign(self.rho * a.data + (1.0 - self.rho) * np.square(g))
+            first = g * np.sqrt(d.data + self.epsilon) / np.sqrt(a.data + self.epsilon)
+            d.assign(self.rho * d.data + (1.0 - self.rho) * np.square(first))
+            update = g * np.sqrt(d.data + self.epsilon) / np.sqrt(a.data + self.epsilon)
+            return p - lr * update
+    K.set("optimizers.Adadelta", Adadelta)
+
+
+@mutant("numerics", ALL, "optimizers.Adadelta ignores the learning rate: p - u (Zeiler's original rule), "
+        "documented p - lr * u", items=("optimizers.Adadelta",))
+def adadelta_ignores_learning_rate(K, v):
+    Base = K.get("optimizers.Adadelta")
+
+    class Adadelta(Base):
+        def _update(self, g, p, slots, lr, t):
+            return super()._update(g, p, slots, 1.0, t)
+    K.set("optimizers.Adadelta", Adadelta)
+
+
+@mutant("numerics", ALL, "optimizers.Adamax drops its bias correction: p - lr * m / (u + epsilon), documented "
+        "p - lr / (1 - beta_1^t) * m / (u + epsilon)", items=("optimizers.Adamax",))
+def adamax_without_bias_correction(K, v):
+    Base = K.get("optimizers.Adamax")
+
+    class Adamax(Base):
+        def _update(self, g, p, slots, lr, t):
+            return super()._update(g, p, slots, lr * (1.0 - self.beta_1 ** t), t)
+    K.set("optimizers.Adamax", Adamax)
+
+
+@mutant("numerics", KERAS2, "optimizers.Nadam (2.x) ignores schedule_decay in its momentum schedule: "
+        "mu_t = beta_1 * (1 - 0.5 * 0.96^t) (the keras 3 rule), documented 0.96^(t * schedule_decay)",
+        items=("optimizers.Nadam",))
+def nadam_2x_schedule_without_schedule_decay(K, v):
+    Base = K.get("optimizers.Nadam")
+
+    class Nadam(Base):
+        def _mu(self, t):
+            return self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+    K.set("optimizers.Nadam", Nadam)
+
+
+@mutant("numerics", ALL, "optimizers.SGD flips the sign of the momentum term: v = -momentum * v - lr * g, "
+        "documented momentum * v - lr * g", items=("optimizers.SGD",))
+def sgd_momentum_sign_flipped(K, v):
+    Base = K.get("optimizers.SGD")
+
+    class SGD(Base):
+        def _update(self, g, p, slots, lr, t):
+            self.momentum = -self.momentum
+            try:
+                return super()._update(g, p, slots, lr, t)
+            finally:
+                self.momentum = -self.momentum
+    K.set("optimizers.SGD", SGD)
+
+
+@mutant("numerics", KERAS2, "optimizers.SGD (2.x) ignores decay: every step uses lr, documented "
+        "lr / (1 + decay * iterations)", items=("optimizers.SGD",))
+def sgd_2x_decay_ignored(K, v):
+    Base = K.get("optimizers.SGD")
+
+    class SGD(Base):
+        def _current_lr(self):
+            return float(np.float32(self.learning_rate))
+    K.set("optimizers.SGD", SGD)
