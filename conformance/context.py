@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-CATEGORIES = ("capabilities", "signatures", "shapes", "errors", "numerics", "roundtrips", "safety")
+CATEGORIES = ("capabilities", "signatures", "shapes", "errors", "numerics", "training", "roundtrips", "safety")
 
 
 class NotImplementedByAdapter(AssertionError):

@@ -53,6 +53,34 @@ def inputs_code(var: str, shape: tuple, seed: int) -> str:
     return f"{var} = np.random.default_rng({seed}).standard_normal({tuple(shape)!r}).astype('float32')"
 
 
+def _targets(rng, task: str, n: int, units: int) -> np.ndarray:
+    if task == "classification":
+        return np.eye(units, dtype="float32")[rng.integers(0, units, size=n)]
+    return rng.standard_normal((n, units)).astype("float32")
+
+
+def fit_arrays(case: dict):
+    """(x, y, kwargs) of a training case (plain data, conformance/test_training.py ``fit_case``): the
+    same arrays on every call. ``{"array": ...}`` entries of ``case["fit"]`` become arrays: per-sample
+    weights in [0.5, 2], or validation data (x, y[, sample weights]) of their own size."""
+    rng = np.random.default_rng(case["seed"])
+    n, task, units = case["n"], case["task"], case["units"]
+    x = rng.standard_normal((n, case["in_dim"])).astype("float32")
+    y = _targets(rng, task, n, units)
+    kwargs = {}
+    for name, value in case["fit"].items():
+        if isinstance(value, dict) and value.get("array") == "sample_weight":
+            value = np.random.default_rng(case["seed"] + 5).uniform(0.5, 2.0, size=n).astype("float32")
+        elif isinstance(value, dict) and value.get("array") == "validation_data":
+            vrng = np.random.default_rng(case["seed"] + 7)
+            vx = vrng.standard_normal((value["n"], case["in_dim"])).astype("float32")
+            vy = _targets(vrng, task, value["n"], units)
+            value = (vx, vy, vrng.uniform(0.5, 2.0, size=value["n"]).astype("float32")) if value["weighted"] \
+                else (vx, vy)
+        kwargs[name] = value
+    return x, y, kwargs
+
+
 def predict(model: Any, x: np.ndarray) -> Any:
     return model.predict(x, verbose=0)
 

@@ -14,9 +14,9 @@ import html
 import json
 import os
 
+from .context import CATEGORIES
 from .report import FAILING, worst
 
-CATEGORIES = ("capabilities", "signatures", "shapes", "errors", "numerics", "roundtrips", "safety")
 COLORS = {"passed": "#c8ecc8", "failed": "#f6b8b8", "crashed": "#f09090", "not-implemented": "#f3d0a0",
           "expected-fail": "#e8e0a8", "unexpected-pass": "#e4b8f0", "untested": "#f8f0c0",
           "skipped": "#dddddd",

@@ -98,6 +98,8 @@ def mutant(category: str, versions: tuple[str, ...], description: str, items: tu
     those items' checks of the category, and only their failures count."""
     def register(mutate):
         name = mutate.__name__
+        if name in MUTANTS:     # a second module's mutant of the same name would silently replace the first
+            raise ValueError(f"mutant {name!r} is registered twice ({mutate.__module__})")
 
         def factory():
             return MutantAdapter(name, mutate)
@@ -1051,3 +1053,7 @@ from mutants_recurrent import *  # noqa: E402,F401,F403
 from mutants_wrappers import *  # noqa: E402,F401,F403
 from mutants_convolutional_recurrent import *  # noqa: E402,F401,F403
 from mutants_cudnn_recurrent import *  # noqa: E402,F401,F403
+from mutants_losses import *  # noqa: E402,F401,F403
+from mutants_optimizers import *  # noqa: E402,F401,F403
+from mutants_activations import *  # noqa: E402,F401,F403
+from mutants_training import *  # noqa: E402,F401,F403
