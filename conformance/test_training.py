@@ -12,6 +12,9 @@
 - ``test_fit_shuffles[Model.fit]``: ``shuffle=True`` (the default) with 16 samples in batches of 1 must
   train on another order than ``shuffle=False``: the weights after one epoch differ from the reference's
   unshuffled ones. A correct shuffle keeps the identity order with probability 1/16! < 1e-13.
+- ``test_class_predictions[Sequential.predict_classes]`` / ``[Sequential.predict_proba]`` (2.x): a softmax
+  classifier or a one-unit sigmoid on drawn weights, with a drawn ``batch_size``: the classes (exactly) and
+  the probabilities against the reference's.
 - ``test_evaluate[Model.evaluate]``: the loss and metrics ``evaluate`` returns with a drawn
   ``batch_size`` and ``sample_weight`` on drawn weights, and ``metrics_names``, against the reference.
 
@@ -36,6 +39,9 @@ SHUFFLE_SAMPLES = 16
 
 
 def conformance_cases(ctx, function_name):
+    if function_name == "test_class_predictions":
+        return [Case(id=m, item=m, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
+                for m in ("Sequential.predict_classes", "Sequential.predict_proba") if m in ctx.spec]
     method = {"test_fit": "Model.fit", "test_fit_shuffles": "Model.fit",
               "test_evaluate": "Model.evaluate"}[function_name]
     if method not in ctx.spec:
@@ -354,3 +360,45 @@ def test_evaluate(conformance, case, conformance_check, data):
     if list(model.metrics_names) != list(ref.metrics_names):
         raise AssertionError(f"{what}: metrics_names {list(model.metrics_names)}, the reference's "
                              f"{list(ref.metrics_names)}\nreproducer:\n{check.reproducer}")
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(6))
+def test_class_predictions(conformance, case, conformance_check, data):
+    ctx, check = conformance, conformance_check
+    method = ctx.spec[case.item].attr
+    units = data.draw(st.integers(1, 4), label="units")
+    c = {"api_version": ctx.api_version, "task": "classification", "n": data.draw(st.integers(1, 12), label="n"),
+         "in_dim": data.draw(st.integers(1, 4), label="in_dim"), "units": units,
+         "seed": data.draw(strategies.seeds, label="seed"), "metrics": [], "fit": {}}
+    batch_size = data.draw(st.one_of(st.none(), st.integers(1, 5)), label="batch_size")
+    activation = "softmax" if units > 1 else "sigmoid"
+    recipe = {"input_shape": (c["in_dim"],), "layers": [("Dense", {"units": units, "activation": activation})]}
+    kwargs = {"verbose": 0, **({"batch_size": batch_size} if batch_size is not None else {})}
+    call = f"{method}(x{''.join(f', {k}={v!r}' for k, v in kwargs.items())})"
+    check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True), "from keras_conformance.conformance import oracle",
+        oracle.code(recipe, ctx.api_version, "K", "model"), oracle.code(recipe, ctx.api_version, "R", "ref"),
+        f"case = {c!r}",
+        "weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], case['seed'] + 2)",
+        "model.set_weights(weights); ref.set_weights(weights)",
+        "x, _, _ = oracle.fit_arrays(case)",
+        f"print(model.{call}, ref.{call})"])
+    check.exercise(case.item, "x", *kwargs)
+    model, ref = oracle.build(ctx.K, ctx.api_version, recipe), oracle.build(ctx.R, ctx.api_version, recipe)
+    weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], c["seed"] + 2)
+    model.set_weights(weights)
+    ref.set_weights(weights)
+    x, _, _ = oracle.fit_arrays(c)
+    ctx.locate(case.item)       # not-implemented, naming it, where the implementation lacks the method
+    got = ctx.k_numpy(getattr(model, method)(x, **kwargs))
+    expected = getattr(ref, method)(x, **kwargs)
+    what = f"Sequential([Dense({units}, activation={activation!r})]).{call} on {c['n']} samples"
+    if method == "predict_classes":
+        if np.shape(got) != np.shape(expected) or not np.array_equal(np.asarray(got), expected):
+            raise AssertionError(f"{what}: classes {np.asarray(got).tolist()}, the reference's "
+                                 f"{np.asarray(expected).tolist()}\nreproducer:\n{check.reproducer}")
+    else:
+        assert_close(np.asarray(got), expected, kind="forward", device=ctx.device, reproducer=check.reproducer,
+                     what=f"{what}: the probabilities")
+

@@ -142,3 +142,27 @@ def evaluate_unweighted_batch_mean(K, v):
             return totals
         return _run_test_loop
     _models(K, _run_test_loop=make)
+
+
+@mutant("training", ("2.2.4", "2.3"), "Sequential.predict_classes of a one-unit model takes the argmax over its single "
+        "output (always class 0) instead of thresholding at 0.5", items=("Sequential.predict_classes",))
+def predict_classes_argmax_of_one_unit(K, v):
+    Base = K.get("models.Sequential")
+
+    @_same_signature(Base.predict_classes)
+    def predict_classes(self, x, batch_size=32, verbose=1):
+        return np.argmax(self.predict(x, batch_size=batch_size, verbose=verbose), axis=-1)
+    K.set("models.Sequential", type("Sequential", (Base,), {"predict_classes": predict_classes}))
+
+
+@mutant("training", ("2.2.4", "2.3"), "Sequential.predict_proba returns one-hot class predictions instead of the "
+        "probabilities", items=("Sequential.predict_proba",))
+def predict_proba_one_hot(K, v):
+    Base = K.get("models.Sequential")
+
+    @_same_signature(Base.predict_proba)
+    def predict_proba(self, x, batch_size=32, verbose=1):
+        p = self.predict(x, batch_size=batch_size, verbose=verbose)
+        return (p == p.max(axis=-1, keepdims=True)).astype(p.dtype)
+    K.set("models.Sequential", type("Sequential", (Base,), {"predict_proba": predict_proba}))
+

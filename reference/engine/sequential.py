@@ -7,6 +7,9 @@ The input shape comes from the first layer's ``input_shape`` / ``input_dim`` / `
 from __future__ import annotations
 
 import copy
+import warnings
+
+import numpy as np
 
 from ..layers.base import KerasTensor, Layer
 from .training import Model
@@ -142,6 +145,22 @@ class Sequential(Model):
 
     def _all_layers(self):
         return list(self._stack)
+
+    # -- seed 002's class predictions (2.x Sequential) --
+    def predict_proba(self, x, batch_size=32, verbose=1):
+        """The outputs, read as class probabilities: a warning when they leave [0, 1]."""
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if np.min(probabilities) < 0.0 or np.max(probabilities) > 1.0:
+            warnings.warn("Network returning invalid probability values: the last layer might not normalize "
+                          "its outputs into probabilities (as softmax or sigmoid would).")
+        return probabilities
+
+    def predict_classes(self, x, batch_size=32, verbose=1):
+        """The most probable class of each sample; with one output unit, whether it exceeds 0.5."""
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if probabilities.shape[-1] > 1:
+            return np.argmax(probabilities, axis=-1)
+        return (probabilities > 0.5).astype("int32")
 
     def get_config(self):
         from .serialization import serialize_layer
