@@ -548,3 +548,14 @@ def test_expectations_with_match_round_trip(tmp_path):
     path.write_text("'2.3':\n  test_x[a]: {reason: why, match: ['(']}\n")
     with pytest.raises(adapters.ExpectationsError, match="not a regular expression"):
         adapters.load_expectations(path, "2.3")
+
+
+def test_tensorflow_environment_turns_onednn_on_unless_the_user_chose(monkeypatch):
+    """Without oneDNN, TensorFlow's CPU kernels refuse channels_first convolutions on some CPUs and compute
+    them on others: the TensorFlow adapters ask for it, so verdicts do not depend on the machine."""
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    adapters.tensorflow_environment()
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    adapters.tensorflow_environment()
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"

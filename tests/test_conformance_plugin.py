@@ -138,6 +138,45 @@ def test_expectations_xfail_strict_and_stale(tmp_path):
     assert proc.returncode == 1          # the unexpected pass fails the run
 
 
+def test_quick_run_reports_an_unreached_deviation_passed_with_a_note(tmp_path):
+    """Under --examples (a quick run) a declared deviation that does not show is not a failure: the check is
+    passed, and its message says it was declared; a failing declared check stays an expected failure."""
+    pkg = _write_adapter(tmp_path, {"2.3": {
+        "test_signature[Model.fit]": "verbose default changed on purpose",
+        "test_signature[Model.evaluate]": "data-dependent, not reached by few examples",
+    }})
+    proc, data = run_suite(tmp_path, "--adapter", "broken_adapter:factory", "--api-version", "2.3",
+                           "--examples", "2", "-k", "test_signature[Model.fit] or test_signature[Model.evaluate]",
+                           extra_path=pkg)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    checks = by_id(data)
+    assert checks["test_signature[Model.fit]"]["outcome"] == "expected-fail"
+    evaluate = checks["test_signature[Model.evaluate]"]
+    assert evaluate["outcome"] == "passed", evaluate
+    assert "not reached on the examples of this quick run" in evaluate["message"], evaluate["message"]
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_layer_shards_partition_the_families(tmp_path):
+    """--layer-shard K/N runs the layer families whose index (name order) is K modulo N, and the report lists
+    the classes left out: the N shards together run every layer class once; a bad K/N is a usage error."""
+    from keras_conformance import spec
+    layers = {i.name for i in spec.load("2.3").items() if i.is_layer and i.area.startswith("layers/")}
+    ran = []
+    for k in range(3):
+        proc, data = run_suite(tmp_path, "--adapter", "reference", "--api-version", "2.3", "--layer-shard",
+                               f"{k}/3", "-k", "test_signature", "--allow-untested")
+        assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert f"shard {k}/3" in proc.stdout
+        items = {c["item"] for c in data["checks"]} & layers
+        assert items and not items & set(data["layers_sampled_out"])
+        assert items | set(data["layers_sampled_out"]) == layers
+        ran.append(items)
+    assert set().union(*ran) == layers and sum(len(r) for r in ran) == len(layers)
+    proc, _ = run_suite(tmp_path, "--adapter", "reference", "--layer-shard", "3/3", "-k", "test_signature")
+    assert proc.returncode == 4 and "--layer-shard" in proc.stdout + proc.stderr
+
+
 def test_expectation_with_match_covers_only_its_deviation(tmp_path):
     """An entry that names its deviation (`match`) keeps the check an expected failure while it fails that
     way; a failure the patterns do not cover (a different default, a new problem) is reported failed."""
