@@ -584,3 +584,37 @@ def test_data_format_none_is_the_configured_image_data_format(version):
     finally:
         R.backend.set_image_data_format("channels_last")
     assert R.layers.MaxPooling2D().get_config()["data_format"] == "channels_last"
+
+
+@pytest.mark.parametrize("version", ["2.2.4", "2.3"])
+@pytest.mark.parametrize("inner_kind", ["sequential", "functional"])
+def test_2x_model_added_first_to_a_sequential_gives_it_its_input(version, inner_kind):
+    """keras 2.2.4 / 2.3.1 Sequential.add looks through a model added first for its input shape, so the
+    outer model is built at once: its weights are the inner model's and its own, and it computes the
+    composition (written out here: two affine maps)."""
+    K = reference.keras(version)
+    if inner_kind == "sequential":
+        inner = K.models.Sequential([K.layers.Dense(2, input_shape=(3,))])
+    else:
+        a = K.layers.Input((3,))
+        inner = K.models.Model(a, K.layers.Dense(2)(a))
+    outer = K.models.Sequential([inner, K.layers.Dense(1)])
+    assert [w.shape for w in outer.get_weights()] == [(3, 2), (2,), (2, 1), (1,)]
+    rng = np.random.default_rng(3)
+    w = [rng.standard_normal(s).astype("float32") for s in [(3, 2), (2,), (2, 1), (1,)]]
+    outer.set_weights(w)
+    x = rng.standard_normal((4, 3)).astype("float32")
+    np.testing.assert_allclose(outer.predict(x, verbose=0), (x @ w[0] + w[1]) @ w[2] + w[3], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("version", ["2.2.4", "2.3"])
+def test_2x_sequential_built_from_its_first_batch_records_its_input_shape(version):
+    """A Sequential without an input shape, built by its first predict, records build_input_shape in its
+    config (keras 2.x Model._set_inputs -> Sequential.build), so from_config(get_config()) is built."""
+    K = reference.keras(version)
+    model = K.models.Sequential([K.layers.Dense(2)])
+    model.predict(np.ones((2, 3), "float32"), verbose=0)
+    config = model.get_config()
+    assert tuple(config["build_input_shape"]) == (None, 3)
+    copy = K.models.Sequential.from_config(config)
+    assert [w.shape for w in copy.get_weights()] == [(3, 2), (2,)]

@@ -65,8 +65,10 @@ class Sequential(Model):
         if any(l.name == layer.name for l in self._stack):
             raise ValueError(f"All layers added to a Sequential model should have unique names. "
                              f"Name \"{layer.name}\" is already the name of a layer in this model.")
-        if not self._stack and self._input_layer is None and layer._batch_input_shape is not None:
-            self._input_layer = self._make_input_layer(layer._batch_input_shape, layer)
+        if not self._stack and self._input_layer is None:
+            batch_shape = self._input_shape_of(layer)
+            if batch_shape is not None:
+                self._input_layer = self._make_input_layer(batch_shape, layer)
         self._stack.append(layer)
         if self._input_layer is not None:
             if self.outputs:
@@ -77,6 +79,20 @@ class Sequential(Model):
                 self._init_graph(self.inputs[0], out)
             else:
                 self._rebuild()
+
+    def _input_shape_of(self, layer):
+        """The batch input shape ``layer`` declares, or None. 2.x looks through a model added first (a
+        Sequential or a functional Model) to its own input, or to the shape its first layer declares
+        (keras 2.2.4 / 2.3.1 engine/sequential.py add)."""
+        from .functional import Network
+        while self._api_version != "3" and isinstance(layer, Network):
+            if layer.inputs:
+                return tuple(layer.inputs[0].shape)
+            members = layer.layers
+            if not members:
+                return None
+            layer = members[0]
+        return layer._batch_input_shape
 
     def _make_input_layer(self, batch_shape, first_layer=None, dtype=None):
         from .. import versions
@@ -135,6 +151,9 @@ class Sequential(Model):
     def _ensure_graph(self, xs):
         if self._input_layer is None and self._stack:
             shape = (None,) + tuple(xs[0].shape[1:])
+            # built from its first batch: 2.x records it (Model._set_inputs -> Sequential.build), so that
+            # get_config / from_config rebuild the model (keras 2.2.4 / 2.3.1 engine/training.py)
+            self._build_input_shape = shape
             self._input_layer = self._make_input_layer(shape, self._stack[0],
                                                        dtype=str(xs[0].dtype))
             self._rebuild()
