@@ -20,6 +20,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from ..spec import REQUIRED, shapes
+from ..spec.schema import OBJECT_MODULES
 
 DEFAULT_RANK = (2, 3)
 DEFAULT_SIZE = (1, 4)
@@ -54,7 +55,8 @@ class LambdaBody:
 
 
 class ObjectExpr:
-    """A drawn constructor expression of an ``objects`` domain (``layers.LSTMCell(units=2)``): each
+    """A drawn constructor expression of an ``objects`` domain (``layers.LSTMCell(units=2)``,
+    ``regularizers.l2(l=0.01)``; the modules are spec.schema.OBJECT_MODULES): each
     implementation builds its own fresh object from it (``build(K)``); spec expressions see its
     ``Made`` record (class name and keyword arguments, ``spec.shapes.describe``)."""
 
@@ -63,11 +65,11 @@ class ObjectExpr:
         self.made = shapes.describe(code)
 
     def build(self, K):
-        return eval(self.code, {"__builtins__": {}, "layers": K.layers})  # noqa: S307 - spec data
+        return eval(self.code, {"__builtins__": {}, **{m: getattr(K, m) for m in OBJECT_MODULES}})  # noqa: S307
 
     def code_in(self, ns: str) -> str:
         import re
-        return re.sub(r"\blayers\.", f"{ns}.layers.", self.code)
+        return re.sub(r"\b(" + "|".join(OBJECT_MODULES) + r")\.", lambda m: f"{ns}.{m.group(1)}.", self.code)
 
     def __repr__(self) -> str:
         return self.code

@@ -44,6 +44,8 @@ from .shapes import EXPR_NAMES  # noqa: E402
 
 EXPR_BUILTINS = frozenset(EXPR_NAMES)
 # How a check may draw a parameter (`domain:`): exactly one of these keys.
+# the modules an `objects` expression may build from (`layers.LSTMCell(units=2)`, `regularizers.l2(l=0.01)`)
+OBJECT_MODULES = ("layers", "regularizers", "constraints")
 DOMAIN_KINDS = ("choices", "ints", "floats", "permutation", "factorization", "lambda", "objects")
 # What an input's values are drawn from (`input: {values: ...}`).
 INPUT_VALUES = ("normal", "positive", "uniform", "integers")
@@ -287,7 +289,7 @@ DOMAIN_FIELDS = {
     "factorization": (False, _is_expr),     # a tuple of ints whose product is the expression's value
     "unknown": (False, _is_bool),           # factorization: one entry may be -1
     "lambda": (False, _is_str_list),        # bodies of `lambda x: <body>` (Lambda's function)
-    "objects": (False, _is_str_list),       # constructor expressions over `layers` (a cell, a wrapped layer)
+    "objects": (False, _is_str_list),       # constructor expressions over OBJECT_MODULES (a cell, a regularizer)
     "inference_only": (False, _is_bool),    # training-mode checks leave it at its default (random there)
     "omit": (False, _is_bool),              # may be left out so the default applies (default: true)
     "every": (False, _is_bool),             # choices: every one is checked on every example
@@ -594,9 +596,10 @@ def _check_domain(dom, where) -> None:
         err = _is_expr(code)
         if err:
             raise SpecError(f"{where}: objects: {err}")
-        bad = _free_names(code) - {"layers"} - EXPR_BUILTINS
+        bad = _free_names(code) - set(OBJECT_MODULES) - EXPR_BUILTINS
         if bad:
-            raise SpecError(f"{where}: objects: {code!r} uses {sorted(bad)}; an object is built from `layers` only")
+            raise SpecError(f"{where}: objects: {code!r} uses {sorted(bad)}; an object is built from "
+                            f"{', '.join(OBJECT_MODULES)} only")
         if not _keywords_only(code):
             raise SpecError(f"{where}: objects: {code!r}: give constructor arguments by keyword (the checks "
                             f"read them by name)")

@@ -180,7 +180,7 @@ class _Recorder:
 
 def describe(code: str):
     """The ``Made`` record (or list of them) of an ``objects`` expression, for spec expressions."""
-    return eval(code, {"__builtins__": {}, "layers": _Recorder()})  # noqa: S307 - spec data
+    return eval(code, {"__builtins__": {}, **{m: _Recorder() for m in ("layers", "regularizers", "constraints")}})  # noqa: S307
 
 
 def arg(obj, name: str, default=None):
