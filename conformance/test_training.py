@@ -179,18 +179,12 @@ def fit_case(draw, ctx, item, choices):
     return c
 
 
-def _model(ctx, K, c):
+def _recipe(c) -> dict:
+    """The case's one-Dense model as an oracle recipe: linear for the regression, softmax for the classifier."""
     layer = {"units": c["units"]}
     if c["task"] == "classification":
         layer["activation"] = "softmax"
-    return oracle.build(K, ctx.api_version, {"input_shape": (c["in_dim"],), "layers": [("Dense", layer)]})
-
-
-def _recipe_code(ctx, c, ns, var):
-    layer = {"units": c["units"]}
-    if c["task"] == "classification":
-        layer["activation"] = "softmax"
-    return oracle.code({"input_shape": (c["in_dim"],), "layers": [("Dense", layer)]}, ctx.api_version, ns, var)
+    return {"input_shape": (c["in_dim"],), "layers": [("Dense", layer)]}
 
 
 def _compile(ctx, model, K, c):
@@ -210,7 +204,7 @@ def _pair(ctx, check, c):
     check.reproducer = "\n".join([
         ctx.preamble(with_reference=True),
         "from keras_conformance.conformance import oracle",
-        _recipe_code(ctx, c, "K", "model"), _recipe_code(ctx, c, "R", "ref"),
+        oracle.code(_recipe(c), ctx.api_version, "K", "model"), oracle.code(_recipe(c), ctx.api_version, "R", "ref"),
         f"case = {c!r}",
         "weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], case['seed'] + 2)",
         "model.set_weights(weights); ref.set_weights(weights)",
@@ -219,7 +213,7 @@ def _pair(ctx, check, c):
     check.exercise("Model.compile", "optimizer", "loss", *(["metrics"] if c["metrics"] else []))
     check.exercise(f"optimizers.SGD", lr_name)
     ctx.seed(c["seed"])
-    model, ref = _model(ctx, ctx.K, c), _model(ctx, ctx.R, c)
+    model, ref = oracle.build(ctx.K, ctx.api_version, _recipe(c)), oracle.build(ctx.R, ctx.api_version, _recipe(c))
     weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], c["seed"] + 2)
     got_shapes = [tuple(np.shape(ctx.k_numpy(w))) for w in model.get_weights()]
     if got_shapes != [w.shape for w in weights]:
