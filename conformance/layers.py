@@ -81,6 +81,17 @@ class ObjectExpr:
         return hash(self.code)
 
 
+def objects_exercised(kwargs: dict) -> dict[str, list[str]]:
+    """The documented items the drawn ``objects`` arguments construct, with the keyword arguments each is
+    given (``{"regularizers.l2": ["l"]}``): a check through which the object acts exercises them too."""
+    out: dict[str, list[str]] = {}
+    for v in kwargs.values():
+        if isinstance(v, ObjectExpr):
+            for made in v.made if isinstance(v.made, list) else [v.made]:
+                out.setdefault(made.item, []).extend(made.kwargs)
+    return out
+
+
 @dataclass
 class LayerCase:
     item: str
@@ -157,12 +168,18 @@ def missing(item, R=None, need=("input",)) -> str | None:
     return None
 
 
-def draw_case(data, item, R=None, need=("input",)) -> "LayerCase":
-    """A drawn case of ``item`` (hypothesis ``data``), or the check ends untested, saying what is missing."""
+def draw_case(data, item, R=None, need=("input",), initializers=False) -> "LayerCase":
+    """A drawn case of ``item`` (hypothesis ``data``), or the check ends untested, saying what is missing.
+    ``initializers``: also draw the ``*_initializer`` arguments (see ``cases``)."""
     why = missing(item, R, need)
     if why:
         untested(why)
-    return data.draw(cases(item), label="layer case")
+    return data.draw(cases(item, initializers=initializers), label="layer case")
+
+
+def initializer_params(item) -> list:
+    """The parameters whose domain draws documented initializers (``objects: initializers``)."""
+    return [p for p in item.params if p.domain is not None and p.domain.get("of") == "initializers"]
 
 
 def env(item, case: LayerCase, shape=None) -> dict:
@@ -239,8 +256,12 @@ def domain_strategy(dom, names):
 
 
 @st.composite
-def cases(draw, item, seeds=st.integers(0, 2**16)):
-    """A valid ``LayerCase`` for a layer item (``missing(item)`` must be None)."""
+def cases(draw, item, seeds=st.integers(0, 2**16), initializers=False):
+    """A valid ``LayerCase`` for a layer item (``missing(item)`` must be None).
+
+    An initializer shows only in the weights a layer is built with, which most checks replace with drawn
+    ones: its arguments are drawn only with ``initializers=True``, and then every one of them (the
+    initial-weights check compares every weight), so no other check claims to exercise them."""
     inp = item.input
     count = draw(st.integers(*_range(inp.get("count"), (1, 1))))
     rank = draw(st.integers(*_range(inp.get("rank"), DEFAULT_RANK)))
@@ -255,6 +276,10 @@ def cases(draw, item, seeds=st.integers(0, 2**16)):
         if p.domain is None or p.kind in ("var_positional", "var_keyword"):
             continue
         dom = p.domain
+        if dom.get("of") == "initializers":
+            if initializers:
+                kwargs[p.name] = draw(domain_strategy(dom, names))
+            continue
         if dom.get("every"):
             every[p.name] = [_plain(c) for c in dom["choices"]]
             kwargs[p.name] = every[p.name][0]

@@ -84,10 +84,18 @@ def _drop_omitted(d: dict) -> dict:
 
 
 # -- losses and metrics --------------------------------------------------------------------------------
-def loss_arrays(kind: str, batch: int, k: int, seed: int):
+def loss_arrays(kind: str, batch: int, k: int, seed: int, kwargs=None):
     """(y_true, y_pred) float32 arrays of shape (batch, k) of the spec's ``targets`` kind
     (spec/schema.py TARGET_KINDS: probability rows for crossentropies; integer labels of shape (batch,)
-    for sparse ones)."""
+    for sparse ones), as the drawn keyword arguments ``kwargs`` need them (``_LOSS_ARRAYS``)."""
+    y_true, y_pred = _loss_arrays(kind, batch, k, seed)
+    for name, value in (kwargs or {}).items():
+        if name in _LOSS_ARRAYS:
+            y_true, y_pred = _LOSS_ARRAYS[name](value, y_true, y_pred)
+    return y_true, y_pred
+
+
+def _loss_arrays(kind: str, batch: int, k: int, seed: int):
     rng = np.random.default_rng(seed)
 
     def prob_rows():
@@ -152,6 +160,19 @@ _LOSS_KWARGS = {
     "k": st.integers(1, 3),                     # top-k accuracies: at most the smallest class count + 1
     "threshold": st.sampled_from([0.3, 0.5, 0.7]),   # binary_accuracy
     "delta": st.sampled_from([0.5, 1.0, 2.0]),        # huber
+    # the class / reduction axis: the last one, or the batch axis of the drawn (batch, k) arrays, where the
+    # result differs (shape (k,)); an item whose axis must be the last says so with its own spec `domain:`
+    "axis": st.sampled_from([-1, 0]),
+    "ignore_class": st.sampled_from([0, 1]),          # sparse labels: 0 and 1 occur (k >= 2 classes)
+    "from_sorted_ids": st.booleans(),                 # y_pred becomes the ids sorted by score (_LOSS_ARRAYS)
+}
+
+# How a drawn keyword changes the arrays the function is given (by parameter name): with
+# from_sorted_ids=True, sparse_top_k_categorical_accuracy takes the class ids sorted by descending score
+# (keras 3.15 metrics/accuracy_metrics.py) in place of the scores.
+_LOSS_ARRAYS = {
+    "from_sorted_ids": lambda value, y_true, y_pred: (
+        y_true, np.argsort(-y_pred, axis=-1, kind="stable").astype("float32") if value else y_pred),
 }
 
 
@@ -160,10 +181,15 @@ def loss_case(draw, item):
     """{"batch", "k", "seed", "kwargs"} for a loss / metric function item."""
     kind = item.targets
     low_k = 2 if kind in ("categorical", "sparse") else 1
+    from .layers import domain_strategy
     kwargs = {}
     for p in item.params:
-        if p.name in _LOSS_KWARGS and not p.required and p.kind != "var_keyword":
-            v = draw(optional(_LOSS_KWARGS[p.name]))
+        if p.required or p.kind == "var_keyword":
+            continue
+        # the item's own spec domain where it narrows the table's (sparse crossentropy: the last axis only)
+        strategy = domain_strategy(p.domain, {}) if p.domain is not None else _LOSS_KWARGS.get(p.name)
+        if strategy is not None:
+            v = draw(optional(strategy))
             if v is not _OMIT:
                 kwargs[p.name] = v
     return {"batch": draw(batches), "k": draw(st.integers(low_k, 6)), "seed": draw(seeds),

@@ -121,7 +121,7 @@ def _layer(ctx, documented, check, data):
     ctx.locate(documented.name)
     check.exercise("Model.predict", "x", "verbose")
     for v in harness.variants(item, lc):      # every documented choice of an `every` domain, each example
-        check.exercise(documented.name, *v.kwargs)
+        check.exercise(documented.name, *v.kwargs, *(["inputs"] if form else []))
         _compare_layer(ctx, item, check, v, form)
 
 
@@ -174,6 +174,8 @@ def test_layer_gradient(conformance, case, conformance_check, data):
 
 def _gradient_step(ctx, item, lc, lr_name, check):
     check.exercise(item.name, *lc.kwargs)
+    for made, params in harness.objects_exercised(lc.kwargs).items():   # regularizers, constraints
+        check.exercise(made, *params)
     check.exercise("Model.train_on_batch", "x", "y")
     check.exercise("Model.compile", "optimizer", "loss")
     check.exercise("optimizers.SGD", lr_name)
@@ -339,10 +341,11 @@ def _function(ctx, item, check, data):
     _function_edges(ctx, item, check)
     c = data.draw(strategies.loss_case(item), label="case")
     kw = "".join(f", {k}={v!r}" for k, v in c["kwargs"].items())
-    y_true, y_pred = strategies.loss_arrays(item.targets, c["batch"], c["k"], c["seed"])
+    y_true, y_pred = strategies.loss_arrays(item.targets, c["batch"], c["k"], c["seed"], c["kwargs"])
     _compare_function(ctx, item, check, y_true, y_pred, c["kwargs"],
                       ["from keras_conformance.conformance.strategies import loss_arrays",
-                       f"y_true, y_pred = loss_arrays({item.targets!r}, {c['batch']}, {c['k']}, {c['seed']})"],
+                       f"y_true, y_pred = loss_arrays({item.targets!r}, {c['batch']}, {c['k']}, {c['seed']}, "
+                       f"{c['kwargs']!r})"],
                       what=f"{item.name}(y_true, y_pred{kw}) with y shape {y_pred.shape}")
 
 
@@ -432,8 +435,14 @@ def _train_pair(ctx, check, item_name, optimizer, lr, steps, data, hyper=None):
     model = oracle.build(ctx.K, ctx.api_version, recipe)
     ref = oracle.build(ctx.R, ctx.api_version, recipe)
     copy_weights(ctx, item_name, recipe, model, ref, check.reproducer)
-    oracle.compile_mse(model, getattr(ctx.K.optimizers, optimizer)(**{lr_name: lr}, **hyper))
-    oracle.compile_mse(ref, getattr(ctx.R.optimizers, optimizer)(**{lr_name: lr}, **hyper))
+    opt = getattr(ctx.K.optimizers, optimizer)(**{lr_name: lr}, **hyper)
+    ref_opt = getattr(ctx.R.optimizers, optimizer)(**{lr_name: lr}, **hyper)
+    if "name" in hyper:     # keras 3: the name given is the optimizer's name, get_config()["name"]
+        got_name, ref_name = opt.get_config().get("name"), ref_opt.get_config().get("name")
+        assert got_name == ref_name, (f"{item_name}: get_config()['name'] is {got_name!r}, the reference "
+                                      f"{ref_name!r} (given name={hyper['name']!r})\n{check.reproducer}")
+    oracle.compile_mse(model, opt)
+    oracle.compile_mse(ref, ref_opt)
     x, y = oracle.inputs(xshape, seed), oracle.inputs(yshape, seed + 1)
     kind = "gradient" if steps == 1 else "trajectory"
     for step in range(1, steps + 1):
@@ -452,15 +461,25 @@ def _train_pair(ctx, check, item_name, optimizer, lr, steps, data, hyper=None):
 
 
 def _optimizer_arguments(ctx, item, lr_name, data):
-    """The optimizer's documented hyper-parameters, each left at its default or drawn from its spec
-    domain. Keys that a version documents only as accepted by **kwargs (2.3's decay, epsilon) have no
-    domain of their own and stay at their defaults."""
+    """The optimizer's documented hyper-parameters, each left at its default (unless its domain says
+    ``omit: false``) or drawn from its spec domain, meeting the item's ``valid`` constraints over the
+    defaults and the drawn values (keras 3: one clipping argument at most). Keys that a version documents only as accepted by **kwargs (2.3's
+    decay, epsilon) have no domain of their own and stay at their defaults."""
+    from hypothesis import assume
+
+    from keras_conformance.spec.shapes import evaluate
     kwargs = {}
     for p in item.params:
         if p.domain is not None and p.kind not in ("var_keyword", "var_positional") and p.name != lr_name:
-            value = data.draw(strategies.optional(harness.domain_strategy(p.domain, {})), label=p.name)
+            strategy = harness.domain_strategy(p.domain, {})
+            if p.domain.get("omit") is not False:
+                strategy = strategies.optional(strategy)
+            value = data.draw(strategy, label=p.name)
             if value is not strategies.OMIT:
                 kwargs[p.name] = value
+    names = {**item.defaults(), **kwargs}
+    for expr in item.valid:
+        assume(bool(evaluate(expr, names)))
     return kwargs
 
 

@@ -90,6 +90,7 @@ def _public(module):
 
 def _build(ns, v):
     alive, known = _spec_items(v)
+    aliases = {f"{name.split('.')[0]}.{a}" for name, item in alive.items() for a in item.aliases}
     ns.__version__ = KERAS_VERSION[v]
     ns.api_version = v
     ns.__doc__ = f"The reference implementation of the documented Keras {v} API."
@@ -164,8 +165,8 @@ def _build(ns, v):
         mod = modules[m]
         for n, obj in table.items():
             qualified = f"{m}.{n}"
-            if qualified in known and qualified not in alive:
-                continue          # documented, but not in this version
+            if qualified in known and qualified not in alive and qualified not in aliases:
+                continue          # documented, but not in this version (keras 3's l1 is L1's alias)
             if inspect.isclass(obj) and obj in versioned:
                 setattr(mod, n, versioned[obj])
             elif callable(obj):

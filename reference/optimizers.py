@@ -14,11 +14,23 @@ Common behaviour:
   ``clipvalue`` clips elementwise; both may be set.  3 (``BaseOptimizer._clip_gradients``): exactly
   one of ``clipnorm`` (each gradient by its own norm), ``global_clipnorm``, ``clipvalue``.
 - 2.x learning-rate decay: ``lr_t = lr / (1 + decay * iterations)`` (iterations before the step).
-- 3 ``weight_decay``: ``p -= p * weight_decay * lr`` before the update.
+- 3 (keras 3.15 ``BaseOptimizer.apply`` / ``_backend_apply_gradients``), per apply, in this order:
+  the gradients divided by ``loss_scale_factor`` (the train step differentiated ``scale_loss(loss)``,
+  the loss times the factor; ``train_on_batch`` reports the unscaled loss); with
+  ``gradient_accumulation_steps`` = n, an apply that is not the n-th only adds its gradients to the
+  accumulators, the n-th steps with their mean ``(g + acc) / n`` and zeroes them (``iterations`` then
+  counts steps, ``applies // n``; the ``iteration`` weight counts applies); a step clips, applies
+  ``weight_decay`` (decoupled: ``p -= p * weight_decay * lr`` before the update rule) and updates;
+  then with ``use_ema`` every apply moves ``average = m * average + (1 - m) * p`` (m =
+  ``ema_momentum``, 0 while ``iterations`` is 0) and, when ``(iterations + 1) %
+  ema_overwrite_frequency == 0``, the variables take the averages (``finalize_variable_values``
+  does that at the end of ``fit``); then the variables' constraints.
 - ``weights`` in Keras order.  2.x: ``[iterations]`` then each slot kind for all variables in turn
   (Adam: ``[iterations, m_1..m_n, v_1..v_n, vhat_1..vhat_n]``, ``vhat`` of shape ``(1,)`` without
   amsgrad); 2.2.4's RMSprop/Adagrad/Adadelta have no ``iterations`` in ``weights``.  3:
-  ``[iteration, learning_rate]`` then the slots interleaved per variable as ``build`` creates them.
+  ``[iteration, learning_rate]``, then ``average`` per variable (use_ema), ``gradient_accumulator``
+  per variable (gradient_accumulation_steps), then the slots interleaved per variable as ``build``
+  creates them.
 - ``set_weights`` before the first step stores the values and applies them when the slots are
   created (``build`` or the first ``apply_gradients``), as loading a saved model does.
 """
@@ -100,11 +112,25 @@ class Optimizer:
         self.weight_decay = _check_number("weight_decay", weight_decay, allow_none=True)
         if self.weight_decay is not None and not self.keras3:
             raise ValueError("`weight_decay` is a Keras 3 optimizer argument.")
-        if use_ema or gradient_accumulation_steps or loss_scale_factor:
-            raise NotImplementedError("The reference does not implement `use_ema`, "
-                                      "`gradient_accumulation_steps` or `loss_scale_factor`.")
-        self.use_ema = bool(use_ema)
-        self.ema_momentum = _check_number("ema_momentum", ema_momentum, 0.0, 1.0)
+        if not self.keras3 and (use_ema or gradient_accumulation_steps is not None
+                                or loss_scale_factor is not None):
+            raise ValueError("`use_ema`, `gradient_accumulation_steps` and `loss_scale_factor` are "
+                             "Keras 3 optimizer arguments.")
+        # keras 3.15 BaseOptimizer.__init__: the accumulation steps are checked when given (truthy), the
+        # EMA arguments only with use_ema
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: "
+                                 f"ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, (int, np.integer))
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
@@ -115,6 +141,7 @@ class Optimizer:
         self._lr_variable = Variable(np.asarray(0.0 if callable(rate) else rate, np.float32),
                                      name="learning_rate", trainable=False)
         self._slots: dict = {}           # kind -> [Variable per model variable]
+        self._base_slots: dict = {}      # keras 3 "average" (use_ema), "gradient_accumulator"
         self._extra: dict = {}           # optimizer-wide state (m_schedule, u_product)
         self._variables: list | None = None
         self._pending_weights = None
@@ -122,7 +149,12 @@ class Optimizer:
     # ----- state ---------------------------------------------------------------------------
     @property
     def iterations(self) -> int:
-        return int(self._iterations.data)
+        """The number of steps taken; Keras 3 with ``gradient_accumulation_steps`` counts the applied
+        (accumulated) steps, ``applies // gradient_accumulation_steps`` (BaseOptimizer.iterations)."""
+        applied = int(self._iterations.data)
+        if self.keras3 and self.gradient_accumulation_steps:
+            return applied // self.gradient_accumulation_steps
+        return applied
 
     @property
     def lr(self):
@@ -132,6 +164,15 @@ class Optimizer:
         """Slot kinds in creation order: a list of groups; kinds in a group are interleaved per
         variable in Keras 3 and, in 2.x, every group has one kind."""
         raise NotImplementedError
+
+    def _base_slot_groups(self):
+        """The base optimizer's own per-variable state, created before the subclass's slots (keras 3.15
+        BaseOptimizer.build, which every subclass's build calls first): the EMA ``average`` of each
+        variable, then one ``gradient_accumulator`` per variable."""
+        if not self.keras3:
+            return []
+        return ([["average"]] if self.use_ema else []) + \
+            ([["gradient_accumulator"]] if self.gradient_accumulation_steps else [])
 
     def _slot_shape(self, kind, shape):
         return shape
@@ -151,6 +192,11 @@ class Optimizer:
                                  "create a new optimizer for a new model.")
             return
         self._variables = list(var_list)
+        for group in self._base_slot_groups():
+            for kind in group:      # zeros, as add_optimizer_variables creates them
+                self._base_slots[kind] = [
+                    Variable(np.zeros(v.shape, dtype=v.dtype), name=f"{v.name}_{kind}", trainable=False)
+                    for v in self._variables]
         for group in self._slot_groups():
             for kind in group:
                 self._slots[kind] = [
@@ -166,14 +212,17 @@ class Optimizer:
     @property
     def weights(self) -> list:
         """The optimizer's state Variables in Keras order (empty before the first step in 2.x,
-        ``[iteration, learning_rate]`` in 3)."""
+        ``[iteration, learning_rate]`` in 3, then the EMA averages and the gradient accumulators, each
+        per variable, then the slots)."""
         if self.keras3:
             out = [self._iterations, self._lr_variable]
             if self._variables is None:
                 return out
-            for group in self._slot_groups():
-                for i in range(len(self._variables)):
-                    out.extend(self._slots[kind][i] for kind in group)
+            for slots, groups in ((self._base_slots, self._base_slot_groups()),
+                                  (self._slots, self._slot_groups())):
+                for group in groups:
+                    for i in range(len(self._variables)):
+                        out.extend(slots[kind][i] for kind in group)
             return out + list(self._extra.values())
         if self._variables is None:
             return []
@@ -218,7 +267,8 @@ class Optimizer:
 
     # ----- the step ------------------------------------------------------------------------
     def _current_lr(self) -> float:
-        step = self.iterations
+        # a schedule sees every apply, accumulated or not (keras 3.15: `self._iterations`)
+        step = int(self._iterations.data)
         if callable(self.learning_rate):
             return float(self.learning_rate(step))
         lr = float(np.float32(self.learning_rate))
@@ -231,8 +281,7 @@ class Optimizer:
             if self.clipnorm:
                 return [self._clip_by_norm(g, self.clipnorm) for g in grads]
             if self.global_clipnorm:
-                norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
-                return [g * (self.global_clipnorm / max(norm, self.global_clipnorm)) for g in grads]
+                return self._clip_by_global_norm(grads, self.global_clipnorm)
             if self.clipvalue:
                 return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
             return grads
@@ -246,8 +295,36 @@ class Optimizer:
 
     @staticmethod
     def _clip_by_norm(g, clipnorm):
+        """Keras 3 ``clipnorm``: each gradient by its own L2 norm, ``g * c / max(||g||, c)``."""
         norm = np.sqrt(np.sum(np.square(g)))
         return g * clipnorm / max(norm, clipnorm)
+
+    @staticmethod
+    def _clip_by_global_norm(grads, clipnorm):
+        """Keras 3 ``global_clipnorm``: every gradient by the one norm of all of them together."""
+        norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+        return [g * (clipnorm / max(norm, clipnorm)) for g in grads]
+
+    def scale_loss(self, loss):
+        """Keras 3: the loss times ``loss_scale_factor`` (the train step differentiates this; the
+        gradients are divided by the factor again in ``apply_gradients``); else the loss itself."""
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
+
+    def _unscale(self, grads):
+        """Keras 3 ``apply``: the gradients of the scaled loss divided by ``loss_scale_factor``."""
+        if self.loss_scale_factor is None:
+            return grads
+        return [g / np.asarray(self.loss_scale_factor, g.dtype) for g in grads]
+
+    def _apply_weight_decay(self, variables, lr):
+        """Keras 3: decoupled weight decay, ``p = p - p * weight_decay * lr``, on the variables before
+        the update (so the update rule sees the decayed value)."""
+        if self.weight_decay is None:
+            return
+        for v in variables:
+            v.assign(v.data - v.data * np.asarray(self.weight_decay, v.dtype) * np.asarray(lr, v.dtype))
 
     def apply_gradients(self, grads_and_vars):
         """One step: ``grads_and_vars`` is a list of ``(ndarray gradient, Variable)``."""
@@ -268,21 +345,79 @@ class Optimizer:
                 raise ValueError(f"Unknown variable {v.name!r}: the optimizer was built for "
                                  f"{[w.name for w in self._variables]}.")
         variables = [v for _, v in pairs]
-        grads = self._clip([np.asarray(g, dtype=v.dtype) for g, v in pairs])
+        grads = [np.asarray(g, dtype=v.dtype) for g, v in pairs]
         lr = self._current_lr()
-        if self.keras3:
+        if not self.keras3:
+            self._step(grads, variables, index, lr)
+        else:
+            # keras 3.15 BaseOptimizer.apply / _backend_apply_gradients: unscale; accumulate or step
+            # (clip, weight decay, update); EMA; then the variables' constraints; then count the apply
             self._lr_variable.assign(np.float32(lr))
-            if self.weight_decay:
-                for v in variables:
-                    v.assign(v.data - v.data * np.asarray(self.weight_decay * lr, v.dtype))
+            grads = self._unscale(grads)
+            if self.gradient_accumulation_steps:
+                self._accumulate_or_step(grads, variables, index, lr)
+            else:
+                self._step(grads, variables, index, lr)
+            if self.use_ema:
+                self._update_moving_average()
+                if self.ema_overwrite_frequency and \
+                        (self.iterations + 1) % self.ema_overwrite_frequency == 0:
+                    self._overwrite_with_moving_average(self._variables)
+        for v in variables:
+            constraint = getattr(v, "constraint", None)
+            if constraint is not None:
+                v.assign(constraint(v.data))
+        self._iterations.assign(self._iterations.data + 1)
+        return int(self._iterations.data)
+
+    def _step(self, grads, variables, index, lr):
+        """The update proper: clip, (keras 3) weight decay, the optimizer-wide step, each variable."""
+        grads = self._clip(grads)
+        if self.keras3:
+            self._apply_weight_decay(variables, lr)
         self._before_step(lr)
+        t = self.iterations + 1
         for g, v in zip(grads, variables):
             slots = {kind: values[index[id(v)]] for kind, values in self._slots.items()}
-            new_value = self._update(g, v.data, slots, lr, self.iterations + 1)
-            constraint = getattr(v, "constraint", None)
-            v.assign(constraint(new_value) if constraint is not None else new_value)
-        self._iterations.assign(self._iterations.data + 1)
-        return self.iterations
+            v.assign(self._update(g, v.data, slots, lr, t))
+
+    def _accumulate_or_step(self, grads, variables, index, lr):
+        """Keras 3 ``gradient_accumulation_steps`` = n: the applies that are not the n-th add their
+        gradients to the accumulators and change nothing else; the n-th steps with the mean
+        ``(g + accumulated) / n`` of the n gradients and zeroes the accumulators."""
+        steps = self.gradient_accumulation_steps
+        accumulators = [self._base_slots["gradient_accumulator"][index[id(v)]] for v in variables]
+        if (int(self._iterations.data) + 1) % steps == 0:
+            self._step([(g + a.data) / np.asarray(steps, g.dtype) for g, a in zip(grads, accumulators)],
+                       variables, index, lr)
+            for a in accumulators:
+                a.assign(np.zeros_like(a.data))
+        else:
+            for g, a in zip(grads, accumulators):
+                a.assign(a.data + g)
+
+    def _update_moving_average(self):
+        """Keras 3 ``use_ema``: after every apply, ``average = m * average + (1 - m) * variable`` over
+        all the optimizer's variables, with m = ema_momentum, except m = 0 while ``iterations`` is 0
+        (the average starts as the variable)."""
+        momentum = np.float32(self.ema_momentum if self.iterations != 0 else 0.0)
+        for v, average in zip(self._variables, self._base_slots["average"]):
+            average.assign(momentum * average.data + (np.float32(1.0) - momentum) * v.data)
+
+    def _overwrite_with_moving_average(self, var_list):
+        averages = self._base_slots["average"]
+        if len(var_list) != len(averages):
+            raise ValueError(f"The length of model variables ({len(var_list)}) to override does not "
+                             f"match the length of model variables stored in the optimizer "
+                             f"({len(averages)}). Please check if the optimizer was called on your model.")
+        for v, average in zip(var_list, averages):
+            v.assign(np.array(average.data, copy=True))
+
+    def finalize_variable_values(self, var_list):
+        """Keras 3: with ``use_ema``, the variables take their moving averages (``fit`` does this after
+        its last epoch; ``train_on_batch`` never does)."""
+        if self.keras3 and self.use_ema and self._variables is not None:
+            self._overwrite_with_moving_average(list(var_list))
 
     def _before_step(self, lr):
         """Optimizer-wide updates done once per step (Nadam's momentum schedule)."""
@@ -292,9 +427,9 @@ class Optimizer:
         raise NotImplementedError
 
     def minimize(self, loss_fn, var_list):
-        """``apply_gradients(zip(grad(loss_fn(), var_list), var_list))``."""
+        """``apply_gradients(zip(grad(scale_loss(loss_fn()), var_list), var_list))``."""
         from .autodiff import grad
-        grads = grad(loss_fn(), var_list)
+        grads = grad(self.scale_loss(loss_fn()), var_list)   # apply_gradients unscales them
         return self.apply_gradients(zip(grads, var_list))
 
     def _variable_value(self, value):

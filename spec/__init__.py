@@ -118,6 +118,7 @@ class Item:
     note: str | None = None
     aliases: tuple[str, ...] = ()
     strings: tuple[str, ...] = ()       # losses / metrics: names get / compile resolve besides attr and aliases
+    examples: tuple[str, ...] = ()      # regularizers / constraints / initializers: constructor expressions
     since: str = VERSIONS[0]
     until: str = VERSIONS[-1]
     file: str = ""
@@ -284,6 +285,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         params=tuple(params), returns=merged.get("returns"), raises=tuple(raises),
         output_shape=merged.get("output_shape"), weights=weights, note=merged.get("note"),
         aliases=tuple(merged.get("aliases") or ()), strings=tuple(merged.get("strings") or ()),
+        examples=tuple(merged.get("examples") or ()),
         since=norm_version(raw.get("since", VERSIONS[0])), until=norm_version(raw.get("until", VERSIONS[-1])),
         file=filename, input=_frozen(merged.get("input")), valid=tuple(merged.get("valid") or ()),
         config_keys=tuple(merged["config_keys"]) if merged.get("config_keys") is not None else None,
@@ -335,6 +337,28 @@ def _resolve_accepts(items: list[Item]) -> list[Item]:
     return out
 
 
+def _resolve_objects(items: list[Item]) -> list[Item]:
+    """A domain ``objects: regularizers`` (an area of schema.EXAMPLE_AREAS) becomes the ``examples`` of
+    that area's items alive in the version, in spec order, with ``of: <area>`` kept: a layer's
+    ``kernel_regularizer`` draws every documented regularizer, written once where the regularizer is."""
+    examples: dict[str, list[str]] = {}
+    for item in items:
+        examples.setdefault(item.area, []).extend(item.examples)
+    out = []
+    for item in items:
+        params = list(item.params)
+        for k, p in enumerate(params):
+            area = p.domain.get("objects") if p.domain is not None else None
+            if isinstance(area, str):
+                if not examples.get(area):
+                    raise SpecError(f"{item.file}: {item.name}: params[{k}] ({p.name}): field 'domain': no item "
+                                    f"of {area} has examples in version {item.version}")
+                params[k] = dataclasses.replace(p, domain=FrozenDict(
+                    {**p.domain, "objects": tuple(examples[area]), "of": area}))
+        out.append(dataclasses.replace(item, params=tuple(params)) if params != list(item.params) else item)
+    return out
+
+
 @functools.lru_cache(maxsize=None)
 def _load(version: str, root: str | None) -> Spec:
     items, absent = [], {}
@@ -345,7 +369,7 @@ def _load(version: str, root: str | None) -> Spec:
             else:
                 absent[name] = (f"documented since {norm_version(entry.get('since', VERSIONS[0]))} "
                                 f"until {norm_version(entry.get('until', VERSIONS[-1]))} ({filename})")
-    return Spec(version, _resolve_accepts(items), absent)
+    return Spec(version, _resolve_objects(_resolve_accepts(items)), absent)
 
 
 def load(version: str, root: str | Path | None = None) -> Spec:

@@ -32,6 +32,7 @@ TRIGGERS = (
     "invalid_optimizer",
     "get_layer_unknown_name",
     "get_layer_index_out_of_range",
+    "sample_and_class_weight",
 )
 # Data triggers: a mapping instead of a name. `{construct: {units: 0}}` constructs the layer with those
 # arguments (over a valid drawn configuration); `{call: {input_rank: 1}}` calls a validly constructed
@@ -45,7 +46,10 @@ from .shapes import EXPR_NAMES  # noqa: E402
 EXPR_BUILTINS = frozenset(EXPR_NAMES)
 # How a check may draw a parameter (`domain:`): exactly one of these keys.
 # the modules an `objects` expression may build from (`layers.LSTMCell(units=2)`, `regularizers.l2(l=0.01)`)
-OBJECT_MODULES = ("layers", "regularizers", "constraints")
+OBJECT_MODULES = ("layers", "regularizers", "constraints", "initializers")
+# The areas whose items' `examples` an `objects: <area>` domain draws from (a layer's *_regularizer,
+# *_constraint and *_initializer arguments: every documented regularizer, constraint, initializer)
+EXAMPLE_AREAS = ("regularizers", "constraints", "initializers")
 DOMAIN_KINDS = ("choices", "ints", "floats", "permutation", "factorization", "lambda", "objects")
 # What an input's values are drawn from (`input: {values: ...}`).
 INPUT_VALUES = ("normal", "positive", "uniform", "integers")
@@ -248,6 +252,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "returns": (False, _is_opt_str),
     "raises": (False, _is_list),
     "aliases": (False, _is_str_list),
+    "examples": (False, _is_str_list),      # constructor expressions an `objects: <area>` domain draws
     "strings": (False, _is_str_list),       # losses / metrics: further names compile and get resolve to it
     "output_shape": (False, _is_expr),      # class items only
     "weights": (False, _is_list),           # class items only
@@ -265,7 +270,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "renamed_from": (False, _is_qualified), # the same item under its name in earlier versions
     "versions": (False, _is_map),
 }
-ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "strings", "output_shape", "input", "valid", "config_keys",
+ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "examples", "strings", "output_shape", "input", "valid", "config_keys",
                     "base_config_keys", "stochastic", "stateful", "targets")
 LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
               "stateful", "abstract", "carries_code")
@@ -289,7 +294,9 @@ DOMAIN_FIELDS = {
     "factorization": (False, _is_expr),     # a tuple of ints whose product is the expression's value
     "unknown": (False, _is_bool),           # factorization: one entry may be -1
     "lambda": (False, _is_str_list),        # bodies of `lambda x: <body>` (Lambda's function)
-    "objects": (False, _is_str_list),       # constructor expressions over OBJECT_MODULES (a cell, a regularizer)
+    # constructor expressions over OBJECT_MODULES (a cell, a regularizer), or one of EXAMPLE_AREAS: the
+    # `examples` of that area's items alive in the version
+    "objects": (False, lambda v: None if isinstance(v, str) and v in EXAMPLE_AREAS else _is_str_list(v)),
     "inference_only": (False, _is_bool),    # training-mode checks leave it at its default (random there)
     "omit": (False, _is_bool),              # may be left out so the default applies (default: true)
     "every": (False, _is_bool),             # choices: every one is checked on every example
@@ -461,6 +468,12 @@ def validate_item(name: Any, entry: Any, filename: str) -> None:
                 raise SpecError(f"{where}: field {field!r}: only class items (layers) have {field}")
     if "form_of" in entry and entry["kind"] != "function":
         raise SpecError(f"{where}: field 'form_of': only a function item is the functional form of a class")
+    for label, sub in [("examples", entry.get("examples"))] + [
+            (f"versions: {norm_version(v)}: examples", o.get("examples")) for v, o in (entry.get("versions") or {}).items()]:
+        if sub:
+            if name.split(".")[0] not in EXAMPLE_AREAS:
+                raise SpecError(f"{where}: field {label!r}: only items of {', '.join(EXAMPLE_AREAS)} have examples")
+            _check_domain({"objects": sub}, f"{where}: field {label!r}")
     param_names = {p["name"] for p in (entry.get("params") or []) if isinstance(p, dict) and "name" in p}
     for label, sub in [("input", entry.get("input"))] + [
             (f"versions: {norm_version(v)}: input", o.get("input")) for v, o in (entry.get("versions") or {}).items()]:
@@ -592,7 +605,8 @@ def _check_domain(dom, where) -> None:
         bad = _free_names(body) - {"x"} - EXPR_BUILTINS
         if bad:
             raise SpecError(f"{where}: lambda: {body!r} uses {sorted(bad)}; a body may use only x")
-    for code in dom.get("objects") or ():
+    objects = dom.get("objects")
+    for code in () if isinstance(objects, str) else objects or ():
         err = _is_expr(code)
         if err:
             raise SpecError(f"{where}: objects: {err}")

@@ -156,12 +156,18 @@ class Made:
     name and its keyword arguments, read as attributes (``cell.units``); ``arg(obj, name, default)`` reads
     an optional one. The object itself is built by each implementation from the same expression."""
 
-    def __init__(self, class_name: str, kwargs: Mapping[str, Any]):
+    def __init__(self, class_name: str, kwargs: Mapping[str, Any], module: str = "layers"):
         self.class_name = class_name
         self.kwargs = dict(kwargs)
+        self.module = module
+
+    @property
+    def item(self) -> str:
+        """The documented item the expression constructs (``regularizers.l2``)."""
+        return f"{self.module}.{self.class_name}"
 
     def __getattr__(self, name):
-        if name.startswith("__") or name in ("class_name", "kwargs"):
+        if name.startswith("__") or name in ("class_name", "kwargs", "module"):
             raise AttributeError(name)
         try:
             return self.kwargs[name]
@@ -170,17 +176,21 @@ class Made:
                                  f"argument with arg(obj, {name!r}, default)") from None
 
     def __repr__(self):
-        return f"layers.{self.class_name}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
+        return f"{self.module}.{self.class_name}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
 
 
 class _Recorder:
+    def __init__(self, module: str):
+        self.module = module
+
     def __getattr__(self, class_name):
-        return lambda **kwargs: Made(class_name, kwargs)
+        return lambda **kwargs: Made(class_name, kwargs, self.module)
 
 
 def describe(code: str):
     """The ``Made`` record (or list of them) of an ``objects`` expression, for spec expressions."""
-    return eval(code, {"__builtins__": {}, **{m: _Recorder() for m in ("layers", "regularizers", "constraints")}})  # noqa: S307
+    from .schema import OBJECT_MODULES
+    return eval(code, {"__builtins__": {}, **{m: _Recorder(m) for m in OBJECT_MODULES}})  # noqa: S307
 
 
 def arg(obj, name: str, default=None):

@@ -26,9 +26,11 @@ def _env(extra_path=None):
 
 
 def run_suite(tmp_path, *args, extra_path=None, timeout=600, target=CONFORMANCE_DIR):
-    """Run the suite (or one check module, ``target``) in a subprocess; (CompletedProcess, report or None)."""
+    """Run the suite (or the check modules ``target``: a path or a list of them) in a subprocess;
+    (CompletedProcess, report or None)."""
     report = tmp_path / "report.json"
-    cmd = [sys.executable, "-m", "pytest", str(target), "-q", "-p", "no:cacheprovider",
+    targets = [str(t) for t in target] if isinstance(target, (list, tuple)) else [str(target)]
+    cmd = [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider",
            "--report-json", str(report), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(extra_path), cwd=tmp_path,
                           timeout=timeout)

@@ -162,3 +162,40 @@ def sparse_top_k_not_batch_averaged_in_2_2_4(K, v):
 def metric_cosine_proximity_negative_in_2_3(K, v):
     _replace(K, "metrics.cosine_proximity",
              lambda pristine: lambda y_true, y_pred, axis=-1: core_losses.cosine_proximity(y_true, y_pred, axis=axis))
+
+
+@mutant("numerics", ("3",), "losses.categorical_crossentropy ignores axis: always the last axis (documented the "
+        "class axis `axis`)", items=("losses.categorical_crossentropy",))
+def cce_axis_ignored(K, v):
+    def make(pristine):
+        def categorical_crossentropy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            a["axis"] = -1
+            return pristine(**a)
+        return categorical_crossentropy
+    _replace(K, "losses.categorical_crossentropy", make)
+
+
+@mutant("numerics", ("3",), "losses.sparse_categorical_crossentropy ignores ignore_class: the entries of that "
+        "class keep their crossentropy (documented loss 0 there)", items=("losses.sparse_categorical_crossentropy",))
+def scce_ignore_class_ignored(K, v):
+    def make(pristine):
+        def sparse_categorical_crossentropy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            a["ignore_class"] = None
+            return pristine(**a)
+        return sparse_categorical_crossentropy
+    _replace(K, "losses.sparse_categorical_crossentropy", make)
+
+
+@mutant("numerics", ("3",), "metrics.sparse_top_k_categorical_accuracy ignores from_sorted_ids: the sorted ids are "
+        "read as scores (documented: y_pred holds the class ids sorted by score)",
+        items=("metrics.sparse_top_k_categorical_accuracy",))
+def sparse_top_k_from_sorted_ids_ignored(K, v):
+    def make(pristine):
+        def sparse_top_k_categorical_accuracy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            a["from_sorted_ids"] = False
+            return pristine(**a)
+        return sparse_top_k_categorical_accuracy
+    _replace(K, "metrics.sparse_top_k_categorical_accuracy", make)

@@ -154,3 +154,102 @@ def sgd_2x_decay_ignored(K, v):
         def _current_lr(self):
             return float(np.float32(self.learning_rate))
     K.set("optimizers.SGD", SGD)
+
+
+# -- keras 3 base-optimizer arguments (keras 3.15 BaseOptimizer; spec/optimizers.yaml) ----------------------
+@mutant("numerics", ("3",), "optimizers.SGD (3) never applies weight_decay, documented p = p - p * weight_decay "
+        "* lr before the update", items=("optimizers.SGD", "optimizers.RMSprop"))
+def opt3_weight_decay_not_applied(K, v):
+    for name in ("SGD", "RMSprop"):
+        Base = K.get(f"optimizers.{name}")
+
+        class Mutant(Base):
+            def _apply_weight_decay(self, variables, lr):
+                return None
+        Mutant.__name__ = Mutant.__qualname__ = name
+        K.set(f"optimizers.{name}", Mutant)
+
+
+@mutant("numerics", ("3",), "optimizers.Adam (3) couples weight_decay into the gradient (L2: g + weight_decay * p "
+        "through the moments), documented decoupled p = p - p * weight_decay * lr before the update",
+        items=("optimizers.Adam",))
+def opt3_weight_decay_coupled(K, v):
+    Base = K.get("optimizers.Adam")
+
+    class Adam(Base):
+        def _apply_weight_decay(self, variables, lr):
+            return None
+
+        def _update(self, g, p, slots, lr, t):
+            if self.weight_decay is not None:
+                g = g + np.asarray(self.weight_decay, g.dtype) * p
+            return super()._update(g, p, slots, lr, t)
+    K.set("optimizers.Adam", Adam)
+
+
+@mutant("numerics", ("3",), "optimizers.SGD (3) ignores clipnorm, documented each gradient scaled to norm at "
+        "most clipnorm", items=("optimizers.SGD", "optimizers.Adagrad"))
+def opt3_clipnorm_ignored(K, v):
+    for name in ("SGD", "Adagrad"):
+        Base = K.get(f"optimizers.{name}")
+
+        class Mutant(Base):
+            @staticmethod
+            def _clip_by_norm(g, clipnorm):
+                return g
+        Mutant.__name__ = Mutant.__qualname__ = name
+        K.set(f"optimizers.{name}", Mutant)
+
+
+@mutant("numerics", ("3",), "optimizers.SGD (3) applies global_clipnorm per variable (each gradient by its own "
+        "norm), documented every gradient by the global norm of all of them",
+        items=("optimizers.SGD", "optimizers.Adamax"))
+def opt3_global_clipnorm_per_variable(K, v):
+    for name in ("SGD", "Adamax"):
+        Base = K.get(f"optimizers.{name}")
+
+        class Mutant(Base):
+            def _clip_by_global_norm(self, grads, clipnorm):
+                return [self._clip_by_norm(g, clipnorm) for g in grads]
+        Mutant.__name__ = Mutant.__qualname__ = name
+        K.set(f"optimizers.{name}", Mutant)
+
+
+@mutant("numerics", ("3",), "optimizers.SGD (3) with gradient_accumulation_steps steps on every apply, documented "
+        "a step every n-th apply with the mean of the n gradients", items=("optimizers.SGD", "optimizers.Adam"))
+def opt3_gradient_accumulation_every_step(K, v):
+    for name in ("SGD", "Adam"):
+        Base = K.get(f"optimizers.{name}")
+
+        class Mutant(Base):
+            def _accumulate_or_step(self, grads, variables, index, lr):
+                self._step(grads, variables, index, lr)
+        Mutant.__name__ = Mutant.__qualname__ = name
+        K.set(f"optimizers.{name}", Mutant)
+
+
+@mutant("numerics", ("3",), "optimizers.SGD (3) with use_ema never writes the averages into the variables at "
+        "ema_overwrite_frequency, documented every ema_overwrite_frequency steps",
+        items=("optimizers.SGD", "optimizers.Adam", "optimizers.RMSprop"))
+def opt3_ema_not_applied_at_overwrite(K, v):
+    for name in ("SGD", "Adam", "RMSprop"):
+        Base = K.get(f"optimizers.{name}")
+
+        class Mutant(Base):
+            def _overwrite_with_moving_average(self, var_list):
+                return None
+        Mutant.__name__ = Mutant.__qualname__ = name
+        K.set(f"optimizers.{name}", Mutant)
+
+
+@mutant("numerics", ("3",), "optimizers.SGD (3) does not divide the gradients by loss_scale_factor, documented "
+        "the gradients of the scaled loss times 1 / loss_scale_factor", items=("optimizers.SGD", "optimizers.Adagrad"))
+def opt3_loss_scale_not_unscaled(K, v):
+    for name in ("SGD", "Adagrad"):
+        Base = K.get(f"optimizers.{name}")
+
+        class Mutant(Base):
+            def _unscale(self, grads):
+                return grads
+        Mutant.__name__ = Mutant.__qualname__ = name
+        K.set(f"optimizers.{name}", Mutant)

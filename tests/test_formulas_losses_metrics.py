@@ -390,6 +390,53 @@ case("metrics.sparse_top_k_categorical_accuracy", ("3",), "from_sorted_ids, k=2"
      lambda t, ids: np.any(ids[:, :2] == t, axis=-1, keepdims=True).astype(float), k=2, from_sorted_ids=True)
 
 
+# -- axis and ignore_class (keras 3.15 losses/losses.py; keras 2.3.1 losses.py / metrics.py) ----------------
+# axis=0 on (batch, k) arrays: the class / reduction axis is the batch axis, one value per column (shape (k,));
+# the arrays are chosen so that column and row results differ.
+AX_CAT_T = [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+AX_CAT_P = [[0.2, 0.5, 0.9], [0.6, 0.1, 0.3]]
+
+
+def cce_axis0(t, p):
+    q = clip(p / np.sum(p, axis=0, keepdims=True), EPS, ONE_MINUS_EPS)
+    return -np.sum(t * np.log(q), axis=0)
+
+
+def bce_axis0(t, p):
+    q = clip(p, EPS, ONE_MINUS_EPS)
+    return np.mean(-(t * np.log(q) + (1.0 - t) * np.log(1.0 - q)), axis=0)
+
+
+def cosine_axis0(floor):
+    def normalize(x):
+        return x / floor(np.sum(x ** 2, axis=0, keepdims=True))
+    return lambda t, p: np.sum(normalize(t) * normalize(p), axis=0)
+
+
+COS2_AXIS0 = cosine_axis0(lambda sq: np.sqrt(np.maximum(sq, 1e-12)))      # l2_normalize (2.3)
+COS3_AXIS0 = cosine_axis0(lambda sq: np.maximum(np.sqrt(sq), EPS))        # ops.normalize (3)
+
+case("losses.categorical_crossentropy", ("3",), "axis=0", AX_CAT_T, AX_CAT_P, cce_axis0, axis=0)
+case("losses.binary_crossentropy", ("3",), "axis=0", BIN_T, [[0.9, 0.2, 0.6], [0.3, 0.8, 0.5]], bce_axis0, axis=0)
+case("losses.cosine_similarity", ("3",), "axis=0", COS_T, COS_P, negative(COS3_AXIS0), axis=0)
+case("losses.cosine_similarity", ("2.3",), "axis=0", COS_T, COS_P, negative(COS2_AXIS0), axis=0)
+case("losses.cosine_proximity", ("2.3",), "axis=0", COS_T, COS_P, negative(COS2_AXIS0), axis=0)
+case("metrics.cosine_proximity", ("2.3",), "axis=0", COS_T, COS_P, COS2_AXIS0, axis=0)
+case("metrics.cosine_similarity", ("2.3",), "axis=0", COS_T, COS_P, COS2_AXIS0, axis=0)
+# sparse: the class axis must be the last; 1 is its positive index on (batch, k) predictions
+case("losses.sparse_categorical_crossentropy", ("2.3",), "axis=1", SPARSE_T, SPARSE_P, scce_keras2, axis=1)
+case("losses.sparse_categorical_crossentropy", ("3",), "axis=1", SPARSE_T, SPARSE_P, scce_keras3, axis=1)
+# ignore_class: entries whose label is that class get loss 0, the others their crossentropy
+IGN_T = [1.0, 0.0, 2.0, 0.0]
+IGN_P = [[0.2, 0.6, 0.2], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8], [0.25, 0.25, 0.5]]
+case("losses.sparse_categorical_crossentropy", ("3",), "ignore_class=0", IGN_T, IGN_P,
+     lambda t, p: np.where(t == 0, 0.0, scce_keras3(t, p)), ignore_class=0)
+case("losses.sparse_categorical_crossentropy", ("3",), "ignore_class=2, from_logits", IGN_T,
+     [[1.0, -2.0, 0.5], [3.0, 0.0, -1.0], [0.0, 0.0, 2.0], [1.0, 1.0, 1.0]],
+     lambda t, z: np.where(t == 2, 0.0, -np.sum(one_hot(t, 3) * log_softmax(z), axis=-1)),
+     ignore_class=2, from_logits=True)
+
+
 # -- the checks ---------------------------------------------------------------------------------------------
 def _function(version, name):
     module, attr = name.split(".")

@@ -384,6 +384,12 @@ WEIGHT_SHAPES = {  # (version, optimizer, arguments) -> get_weights() shapes for
     ("3", "Adam", ()): [(), (), (3,), (3,), (2,), (2,)],
     ("3", "Adamax", ()): [(), (), (3,), (3,), (2,), (2,)],
     ("3", "Nadam", ()): [(), (), (3,), (3,), (2,), (2,), ()],
+    # keras 3.15 BaseOptimizer.build: the EMA averages, then the gradient accumulators (each per variable),
+    # then the subclass's slots
+    ("3", "SGD", (("gradient_accumulation_steps", 2),)): [(), (), (3,), (2,)],
+    ("3", "Adam", (("use_ema", True), ("gradient_accumulation_steps", 2))):
+        [(), (), (3,), (2,), (3,), (2,), (3,), (3,), (2,), (2,)],
+    ("3", "Nadam", (("use_ema", True),)): [(), (), (3,), (2,), (3,), (3,), (2,), (2,), ()],
 }
 
 
@@ -405,3 +411,204 @@ def test_optimizer_weights_layout(key):
     if (version, name) == ("2.3", "Nadam"):
         mu = [0.9 * (1.0 - 0.5 * 0.96 ** (t * 0.004)) for t in (1, 2)]
         np.testing.assert_allclose(weights[1], mu[0] * mu[1], rtol=1e-6)   # m_schedule
+
+
+# --- keras 3 base-optimizer arguments (keras 3.15 BaseOptimizer; spec/optimizers.yaml param notes) ---------
+# Two parameters (shapes (3,) and (2,)) so that per-variable and global clipping differ; SGD without momentum
+# (p - lr * g) and Adam (beta_1 0.5, beta_2 0.8, epsilon 0.01) as the update rules the arguments wrap.
+Q0 = np.array([1.5, -0.5], "float32")
+QGRADS = [np.array([2.0, -1.0], "float32"), np.array([0.5, 3.0], "float32")]
+LR = 0.1
+ADAM = {"beta_1": 0.5, "beta_2": 0.8, "epsilon": 0.01}
+
+
+def run_pair(name, grads=None, **kwargs):
+    """Both parameters after each apply_gradients (keras 3), and the optimizer."""
+    extra = ADAM if name == "Adam" else {}
+    opt = getattr(reference.keras("3").optimizers, name)(learning_rate=LR, **extra, **kwargs)
+    p, q = Variable(P0.copy(), name="kernel"), Variable(Q0.copy(), name="bias")
+    out = []
+    for g, h in grads or list(zip(GRADS, QGRADS)):
+        opt.apply_gradients([(g, p), (h, q)])
+        out.append((p.data.copy(), q.data.copy()))
+    return out, opt
+
+
+def sgd_rule(params, grads, state, t):
+    return [x - LR * g for x, g in zip(params, grads)]
+
+
+def adam_rule(params, grads, state, t):
+    """Adam (keras 3) on each parameter; ``state`` holds [m, v] per parameter, updated in place."""
+    b1, b2, eps = ADAM["beta_1"], ADAM["beta_2"], ADAM["epsilon"]
+    out = []
+    for i, (x, g) in enumerate(zip(params, grads)):
+        m, v = state.setdefault(i, [np.zeros_like(x), np.zeros_like(x)])
+        m = m + (g - m) * (1 - b1)
+        v = v + (g * g - v) * (1 - b2)
+        state[i] = [m, v]
+        out.append(x - LR * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps))
+    return out
+
+
+RULES = {"SGD": sgd_rule, "Adam": adam_rule}
+
+
+def f64(xs):
+    return [np.asarray(x, np.float64) for x in xs]
+
+
+def check_pair(got, expected):
+    assert len(got) == len(expected)
+    for step, (g, e) in enumerate(zip(got, expected), start=1):
+        for which, (a, b) in enumerate(zip(g, e)):
+            np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-6, err_msg=f"after apply {step}, parameter {which}")
+
+
+def plain(name, grads_per_step):
+    """The rule alone, on already-processed gradients."""
+    params, state, out = f64([P0, Q0]), {}, []
+    for t, grads in enumerate(grads_per_step, start=1):
+        params = RULES[name](params, f64(grads), state, t)
+        out.append(params)
+    return out
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_3_weight_decay_is_decoupled_before_the_update(name):
+    wd = 0.5
+    got, _ = run_pair(name, weight_decay=wd)
+    params, state, expected = f64([P0, Q0]), {}, []
+    for t, grads in enumerate(zip(GRADS, QGRADS), start=1):
+        params = [x - x * wd * LR for x in params]          # p = p - p * weight_decay * lr, first
+        params = RULES[name](params, f64(grads), state, t)  # then the rule on the unchanged gradient
+        expected.append(params)
+    check_pair(got, expected)
+    if name == "SGD":
+        return   # without momentum, p - lr * (g + wd * p) is the same step
+    # coupled (L2: g + wd * p through Adam's moments) would differ well beyond the tolerance
+    coupled, state, p = [], {}, f64([P0, Q0])
+    for t, grads in enumerate(zip(GRADS, QGRADS), start=1):
+        p = RULES[name](p, [g + wd * x for g, x in zip(f64(grads), p)], state, t)
+        coupled.append(p)
+    assert np.max(np.abs(coupled[1][0] - expected[1][0])) > 1e-3
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_3_clipnorm_clips_each_gradient_by_its_own_norm(name):
+    c = 0.5
+    got, _ = run_pair(name, clipnorm=c)
+    clipped = [[g * c / max(np.linalg.norm(g.astype(np.float64)), c) for g in pair] for pair in zip(GRADS, QGRADS)]
+    # step 1 clips both, step 2 only the second (norm(GRADS[1]) = 0.32 < 0.5)
+    assert np.linalg.norm(GRADS[1]) < c < np.linalg.norm(QGRADS[1])
+    check_pair(got, plain(name, clipped))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_3_global_clipnorm_scales_every_gradient_by_the_global_norm(name):
+    c = 1.0
+    got, _ = run_pair(name, global_clipnorm=c)
+    scaled = []
+    for pair in zip(GRADS, QGRADS):
+        n = np.sqrt(sum(np.sum(np.square(g.astype(np.float64))) for g in pair))
+        scaled.append([g * c / max(n, c) for g in pair])
+    check_pair(got, plain(name, scaled))
+    per_variable, _ = run_pair(name, clipnorm=c)
+    assert np.max(np.abs(per_variable[0][0] - got[0][0])) > 1e-3, "global and per-variable clipping differ"
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_3_clipvalue_clips_elementwise(name):
+    c = 0.3
+    got, _ = run_pair(name, clipvalue=c)
+    check_pair(got, plain(name, [[np.clip(g, -c, c) for g in pair] for pair in zip(GRADS, QGRADS)]))
+
+
+@pytest.mark.parametrize("kwargs", [{"clipnorm": 1.0, "clipvalue": 0.5}, {"clipnorm": 1.0, "global_clipnorm": 1.0},
+                                    {"clipvalue": 0.5, "global_clipnorm": 1.0}])
+def test_3_only_one_clipping_argument(kwargs):
+    with pytest.raises(ValueError, match="Only one of"):
+        reference.keras("3").optimizers.SGD(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_3_loss_scale_factor_unscales_the_gradients(name):
+    s = 4.0
+    # apply_gradients receives the gradients of the scaled loss, s * g, and steps with g
+    scaled_grads = [(g * s, h * s) for g, h in zip(GRADS, QGRADS)]
+    got, opt = run_pair(name, grads=scaled_grads, loss_scale_factor=s)
+    check_pair(got, plain(name, list(zip(GRADS, QGRADS))))
+    assert opt.scale_loss(2.5) == 10.0, "scale_loss multiplies the loss by the factor"
+    assert opt.get_config()["loss_scale_factor"] == s
+    assert reference.keras("3").optimizers.SGD().scale_loss(2.5) == 2.5
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_3_gradient_accumulation_steps(name):
+    n = 2
+    grads = [(GRADS[0], QGRADS[0]), (GRADS[1], QGRADS[1]), (GRADS[1], QGRADS[0]), (GRADS[0], QGRADS[1])]
+    got, opt = run_pair(name, grads=grads, gradient_accumulation_steps=n)
+    mean = [[(a.astype(np.float64) + b) / n for a, b in zip(grads[0], grads[1])],
+            [(a.astype(np.float64) + b) / n for a, b in zip(grads[2], grads[3])]]
+    stepped = plain(name, mean)          # the rule's t counts the updates: 1, then 2
+    check_pair(got, [f64([P0, Q0]), stepped[0], stepped[0], stepped[1]])
+    assert opt.iterations == 2, "iterations counts the updates (applies // n)"
+    weights = opt.get_weights()
+    assert int(weights[0]) == 4, "the iteration weight counts the applies"
+    # the accumulators (after [iteration, learning_rate]) are zero after an update
+    for w in weights[2:4]:
+        np.testing.assert_array_equal(w, 0.0)
+
+
+def test_3_gradient_accumulator_holds_the_sum_between_updates():
+    _, opt = run_pair("SGD", grads=[(GRADS[0], QGRADS[0])], gradient_accumulation_steps=3)
+    np.testing.assert_allclose(opt.get_weights()[2], GRADS[0])
+    np.testing.assert_allclose(opt.get_weights()[3], QGRADS[0])
+
+
+@pytest.mark.parametrize("n", [1, 0.5])
+def test_3_gradient_accumulation_steps_below_two(n):
+    with pytest.raises(ValueError, match="gradient_accumulation_steps"):
+        reference.keras("3").optimizers.SGD(gradient_accumulation_steps=n)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_3_ema_without_overwrite_leaves_the_variables(name):
+    m = 0.5
+    got, opt = run_pair(name, use_ema=True, ema_momentum=m)
+    raw = plain(name, list(zip(GRADS, QGRADS)))
+    check_pair(got, raw)                     # the variables follow the rule alone
+    # the averages (weights 2 and 3): the first apply starts them at the variable, then m * avg + (1 - m) * p
+    average = [m * a + (1 - m) * b for a, b in zip(raw[0], raw[1])]
+    weights = opt.get_weights()
+    for w, e in zip(weights[2:4], average):
+        np.testing.assert_allclose(w, e, rtol=RTOL, atol=1e-6)
+    # finalize_variable_values (the end of fit) puts the averages into the variables
+    p, q = Variable(np.zeros(3, "float32"), name="p"), Variable(np.zeros(2, "float32"), name="q")
+    opt.finalize_variable_values([p, q])
+    check_pair([(p.data, q.data)], [average])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+@pytest.mark.parametrize("frequency", [1, 2])
+def test_3_ema_overwrites_the_variables_every_frequency_applies(name, frequency):
+    m = 0.5
+    got, _ = run_pair(name, use_ema=True, ema_momentum=m, ema_overwrite_frequency=frequency)
+    params, state, average, expected = f64([P0, Q0]), {}, None, []
+    for t, grads in enumerate(zip(GRADS, QGRADS), start=1):
+        params = RULES[name](params, f64(grads), state, t)
+        average = list(params) if average is None else [m * a + (1 - m) * p for a, p in zip(average, params)]
+        if t % frequency == 0:             # (iterations + 1) % frequency == 0: the variables take the averages
+            params = list(average)
+        expected.append(params)
+    check_pair(got, expected)
+    if frequency == 1:   # the second apply's overwrite is visible: the average is not the raw step
+        raw = plain(name, list(zip(GRADS, QGRADS)))
+        assert np.max(np.abs(raw[1][0] - expected[1][0])) > 1e-3
+
+
+@pytest.mark.parametrize("name,default", [("SGD", "sgd"), ("Adam", "adam")])
+def test_3_name(name, default):
+    K = reference.keras("3")
+    assert getattr(K.optimizers, name)(name="my_optimizer").get_config()["name"] == "my_optimizer"
+    assert getattr(K.optimizers, name)().get_config()["name"].startswith(default)

@@ -29,12 +29,13 @@ TIMEOUT_S = 300
 KILLING_OUTCOMES = ("failed", "crashed")
 
 
-def _category_modules() -> dict[str, Path]:
-    """CONFORMANCE_CATEGORY -> its check module, for every conformance/test_*.py."""
-    out = {}
+def _category_modules() -> dict[str, list[Path]]:
+    """CONFORMANCE_CATEGORY -> its check modules (conformance/test_*.py; a category may span several:
+    numerics is test_numerics.py and test_weight_objects.py)."""
+    out: dict[str, list[Path]] = {}
     for path in sorted(Path(CONFORMANCE_DIR).glob("test_*.py")):
         module = importlib.import_module(f"keras_conformance.conformance.{path.stem}")
-        out[module.CONFORMANCE_CATEGORY] = path
+        out.setdefault(module.CONFORMANCE_CATEGORY, []).append(path)
     return out
 
 

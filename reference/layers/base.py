@@ -93,6 +93,14 @@ def serialize_object(obj, api_version=None):
     raise ValueError(f"Cannot serialize {obj!r}: it is neither a name nor has get_config().")
 
 
+def _regularizer(identifier, api_version):
+    """``regularizers.get`` of the version (a name, a config dict or an instance; None stays None)."""
+    if identifier is None:
+        return None
+    from .. import regularizers
+    return regularizers.get(identifier, api_version=api_version)
+
+
 def _shape_tuple(shape) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
@@ -194,7 +202,8 @@ class Layer:
         self.name = name or unique_name(self._name_prefix(), version)
         self.trainable = bool(trainable)
         self.dtype = str(dtype or kwargs.get("input_dtype") or backend.floatx())
-        self.activity_regularizer = activity_regularizer
+        self.activity_regularizer = _regularizer(activity_regularizer, version)
+        self._activity_losses: list = []
         self.built = False
         self.input_spec = None
         self.supports_masking = False
@@ -259,8 +268,31 @@ class Layer:
 
     @property
     def losses(self):
-        """The regularization penalties of this layer's weights, as scalar Tensors."""
-        return [var.regularizer(var) for var in self.weights if var.regularizer is not None]
+        """The regularization penalties of this layer's weights, then those of its activity in its most
+        recent call, as scalar Tensors.
+
+        The engine adds ``model.losses`` to the objective right after the forward pass, so the activity
+        penalty is the one of the batch being trained or evaluated. A layer shared by several nodes of
+        one model contributes only its last call's penalty (nothing tells it that a new pass starts)."""
+        weights = [var.regularizer(var) for var in self.weights if var.regularizer is not None]
+        return weights + list(self._activity_losses)
+
+    def _activity_penalties(self, outputs) -> list:
+        """The activity regularizer on each output: 2.x adds it as it is (keras 2.2.4 / 2.3.1
+        engine/base_layer.py ``Layer.__call__``: one penalty per output); keras 3 divides each by its
+        output's batch size (keras 3.15 layers/layer.py ``Layer.__call__``, ``divide_no_nan``: an empty
+        batch gives 0)."""
+        out = []
+        for value in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+            if not isinstance(value, Tensor):
+                continue
+            penalty = self.activity_regularizer(value)
+            if self._api_version == "3" and value.ndim > 0:
+                batch = value.shape[0]
+                penalty = (penalty / np.asarray(batch, dtype=penalty.dtype) if batch
+                           else penalty * np.zeros((), dtype=penalty.dtype))
+            out.append(penalty)
+        return out
 
     def get_weights(self):
         return [np.array(w.data, copy=True) for w in self.weights]
@@ -352,7 +384,10 @@ class Layer:
             kwargs["training"] = training
         if mask is not None and self._call_takes("mask"):
             kwargs["mask"] = mask
-        return self.call(inputs, **kwargs)
+        outputs = self.call(inputs, **kwargs)
+        if self.activity_regularizer is not None:
+            self._activity_losses = self._activity_penalties(outputs)
+        return outputs
 
     def __call__(self, inputs, training=None, **kwargs):
         if _is_symbolic(inputs):

@@ -576,20 +576,9 @@ class ActivityRegularization(Layer):
         self.l1 = l1
         self.l2 = l2
         self.supports_masking = True
-        self._activity_losses = []
 
     def call(self, inputs):
-        penalty = self.activity_regularizer(inputs)
-        if self._api_version == "3" and inputs.ndim > 0:
-            batch = inputs.shape[0]     # divide_no_nan: an empty batch gives 0
-            penalty = (penalty / np.asarray(batch, dtype=penalty.dtype) if batch
-                       else penalty * np.zeros((), dtype=penalty.dtype))
-        self._activity_losses = [penalty]
-        return inputs
-
-    @property
-    def losses(self):
-        return super().losses + list(self._activity_losses)
+        return inputs      # the base Layer applies the activity regularizer to the output
 
     def compute_output_shape(self, input_shape):
         return input_shape
