@@ -180,3 +180,33 @@ def shared_graph(K: Any):
     a, b = K.layers.Input(shape=(4,)), K.layers.Input(shape=(2, 4))
     shared = K.layers.Dense(3)
     return [a, b], [shared(a), shared(b)], shared
+
+
+# -- the same batches as a Python generator and as a keras.utils.Sequence (the *_generator methods) --------
+def batch_list(x, y=None, sample_weight=None, batch_size=1) -> list[tuple]:
+    """Consecutive batches of the arrays: (x, y[, sample_weight]) tuples, or x alone where y is None."""
+    out = []
+    for lo in range(0, len(x), batch_size):
+        hi = lo + batch_size
+        if y is None:
+            out.append(x[lo:hi])
+        else:
+            out.append((x[lo:hi], y[lo:hi]) + (() if sample_weight is None else (sample_weight[lo:hi],)))
+    return out
+
+
+def batch_generator(batches: list):
+    """An endless Python generator cycling through ``batches`` in order."""
+    while True:
+        yield from batches
+
+
+def batch_sequence(K: Any, batches: list):
+    """A ``K.utils.Sequence`` whose item i is ``batches[i]`` (documented: __len__ and __getitem__)."""
+    class Batches(K.utils.Sequence):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, index):
+            return batches[index]
+    return Batches()

@@ -29,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keras_conformance.conformance import oracle, strategies
-from keras_conformance.conformance.context import Case
+from keras_conformance.conformance.context import Case, one_line
 from keras_conformance.conformance.layers import untested
 from keras_conformance.conformance.tolerances import assert_close
 
@@ -43,7 +43,21 @@ def conformance_cases(ctx, function_name):
         return [Case(id=m, item=m, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
                 for m in ("Sequential.predict_classes", "Sequential.predict_proba") if m in ctx.spec]
     method = {"test_fit": "Model.fit", "test_fit_shuffles": "Model.fit",
-              "test_evaluate": "Model.evaluate"}[function_name]
+              "test_evaluate": "Model.evaluate"}.get(function_name)
+    if function_name == "test_generator_methods":
+        return [Case(id=m, item=m, category=CONFORMANCE_CATEGORY, needs=("construct", "call", "compile", "fit"))
+                for m in ("Model.fit_generator", "Model.evaluate_generator", "Model.predict_generator")
+                if m in ctx.spec]
+    if function_name in ("test_fit_outputs", "test_fit_temporal"):
+        # the compile arguments these checks draw: several outputs; per-timestep weights (2.x)
+        return [Case(id="Model.compile", item="Model.compile", category=CONFORMANCE_CATEGORY,
+                     needs=("construct", "call", "compile", "fit"))
+                for _ in [0] if "Model.fit" in ctx.spec and "models.Model" in ctx.spec and (
+                    function_name == "test_fit_outputs" or any(
+                        p.name == "sample_weight_mode" for p in ctx.spec["Model.compile"].params))]
+    if function_name == "test_on_batch":
+        return [Case(id=m, item=m, category=CONFORMANCE_CATEGORY, needs=("construct", "call", "compile", "fit"))
+                for m in ("Model.train_on_batch", "Model.test_on_batch") if m in ctx.spec]
     if method not in ctx.spec:
         return []
     return [Case(id=method, item=method, category=CONFORMANCE_CATEGORY,
@@ -396,3 +410,424 @@ def test_class_predictions(conformance, case, conformance_check, data):
         assert_close(np.asarray(got), expected, kind="forward", device=ctx.device, reproducer=check.reproducer,
                      what=f"{what}: the probabilities")
 
+
+
+# -- train_on_batch / test_on_batch: consecutive calls, their arguments keyed by parameter name ------------
+# Each draws the value of one documented argument for one call (None: left out), given the case.
+def _batch_sample_weight(draw, c):
+    return {"array": "sample_weight"} if draw(st.booleans()) else None
+
+
+def _batch_class_weight(draw, c):
+    if "sample_weight" in c["call"] and "sample_and_class_weight" in c["refused"]:
+        return None         # documented as an error together (spec raises, trigger sample_and_class_weight)
+    return _class_weight(draw, c)
+
+
+def _batch_flag(draw, c):
+    return draw(st.one_of(st.none(), st.booleans()))
+
+
+ON_BATCH_ARGUMENTS = {
+    "sample_weight": _batch_sample_weight,
+    "class_weight": _batch_class_weight,
+    "reset_metrics": _batch_flag,       # 2.3: False accumulates the metrics over the calls
+    "return_dict": _batch_flag,         # 3: the logs as a dict
+}
+
+
+def _chunk_kwargs(c, call, lo, hi, sample_weight):
+    """The keyword arguments of one call on samples [lo, hi) (a drawn sample_weight becomes theirs)."""
+    out = {}
+    for name, value in call.items():
+        out[name] = sample_weight[lo:hi] if isinstance(value, dict) and value.get("array") == "sample_weight" \
+            else value
+    return out
+
+
+def _values(ctx, result, what, reproducer):
+    """A *_on_batch result as ({name: value} or None, flat float64 values)."""
+    if isinstance(result, dict):
+        return ({k: float(np.asarray(ctx.k_numpy(v)).ravel()[0]) for k, v in result.items()},
+                np.asarray([float(np.asarray(ctx.k_numpy(v)).ravel()[0]) for _, v in sorted(result.items())]))
+    flat = result if isinstance(result, (list, tuple)) else [result]
+    return None, np.asarray([float(np.asarray(ctx.k_numpy(v)).ravel()[0]) for v in flat])
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(8))
+def test_on_batch(conformance, case, conformance_check, data):
+    """Two or three consecutive ``train_on_batch`` / ``test_on_batch`` calls on consecutive chunks of the
+    data, each with drawn documented arguments (``ON_BATCH_ARGUMENTS``): every returned value (the loss and
+    the metrics, as a list, a scalar or with ``return_dict`` a dict) and, for train_on_batch, the weights
+    after the calls, against the reference's."""
+    ctx, check = conformance, conformance_check
+    item = ctx.spec[case.item]
+    method = item.attr
+    documented = {p.name for p in item.params}
+    choices = compile_choices(ctx.spec)
+    fit = ctx.spec.get("Model.fit")
+    if fit is None:
+        untested(f"Model.fit is not documented in API {ctx.api_version}: no training case to draw")
+    c = data.draw(fit_case(ctx, fit, choices), label="case")
+    c["fit"] = {}
+    calls = []
+    n_calls = data.draw(st.integers(2, 3), label="calls")
+    c["n"] = max(c["n"], n_calls)
+    c["refused"] = sorted(r.trigger for r in item.raises if isinstance(r.trigger, str))
+    for k in range(n_calls):
+        call = c["call"] = {}
+        for name, arg in ON_BATCH_ARGUMENTS.items():
+            if name in documented and not (name == "class_weight" and method != "train_on_batch"):
+                value = arg(data.draw, c)
+                if value is not None:
+                    call[name] = value
+        calls.append(call)
+    del c["call"], c["refused"]
+    model, ref = _pair(ctx, check, c)
+    x, y, _ = oracle.fit_arrays(c)
+    sample_weight = oracle.fit_arrays({**c, "fit": {"sample_weight": {"array": "sample_weight"}}})[2]["sample_weight"]
+    bounds = np.linspace(0, c["n"], n_calls + 1).astype(int)
+    check.reproducer += "\n" + "\n".join([
+        "x, y, _ = oracle.fit_arrays(case)",
+        "sw = oracle.fit_arrays({**case, 'fit': {'sample_weight': {'array': 'sample_weight'}}})[2]['sample_weight']",
+        f"calls = {calls!r}",
+        f"bounds = {bounds.tolist()!r}",
+        "for call, lo, hi in zip(calls, bounds, bounds[1:]):",
+        "    kw = {k: (sw[lo:hi] if isinstance(v, dict) else v) for k, v in call.items()}",
+        f"    print(model.{method}(x[lo:hi], y[lo:hi], **kw), ref.{method}(x[lo:hi], y[lo:hi], **kw))"])
+    what = _describe(c).split(", fit(")[0]
+    for k, (call, lo, hi) in enumerate(zip(calls, bounds, bounds[1:])):
+        kwargs = _chunk_kwargs(c, call, lo, hi, sample_weight)
+        check.exercise(case.item, "x", "y", *kwargs)
+        label = f"{what}: call {k + 1} of {n_calls}: {method}(x[{lo}:{hi}], y[{lo}:{hi}]" + "".join(
+            f", {name}={'sw[...]' if name == 'sample_weight' else v!r}" for name, v in kwargs.items()) + ")"
+        got = getattr(model, method)(x[lo:hi], y[lo:hi], **kwargs)
+        expected = getattr(ref, method)(x[lo:hi], y[lo:hi], **kwargs)
+        g_dict, g = _values(ctx, got, label, check.reproducer)
+        e_dict, e = _values(ctx, expected, label, check.reproducer)
+        if (g_dict is None) != (e_dict is None) or (e_dict is not None and set(g_dict) != set(e_dict)) \
+                or g.shape != e.shape:
+            raise AssertionError(f"{label}: returned {got!r}, the reference {expected!r} "
+                                 f"({list(ref.metrics_names)})\nreproducer:\n{check.reproducer}")
+        assert_close(g, e, kind="loss", device=ctx.device, reproducer=check.reproducer,
+                     what=f"{label}: the values returned ({list(ref.metrics_names)})")
+    if method == "train_on_batch":
+        compare_weights(ctx, model, ref, what + f" after {n_calls} train_on_batch calls", check.reproducer)
+
+
+# -- the *_generator methods (2.x): the same batches from a generator or a Sequence -------------------------
+# Each entry draws one documented argument (None: left out) given the case so far; "source" is how the
+# training (or evaluated, predicted) batches arrive. Results must not depend on the queue: workers 0 (the
+# main thread) or 1 (one thread, in order); use_multiprocessing only False (processes would pickle the data).
+def _gen_steps(draw, c):
+    n_batches = -(-c["n"] // c["batch"])
+    if c["source"] == "generator":          # documented: required for a plain generator
+        return draw(st.integers(1, n_batches + 1))
+    return draw(st.one_of(st.none(), st.integers(1, n_batches)))
+
+
+def _gen_epochs(draw, c):
+    return draw(st.one_of(st.none(), st.integers(2, 3)))
+
+
+def _gen_initial_epoch(draw, c):
+    epochs = c["kwargs"].get("epochs", 1)
+    return draw(st.one_of(st.none(), st.integers(0, epochs - 1))) if epochs > 1 else None
+
+
+def _gen_validation_data(draw, c):
+    return draw(st.sampled_from([None, "arrays", "generator", "sequence"]))
+
+
+def _gen_validation_steps(draw, c):
+    source = c["kwargs"].get("validation_data")
+    if source in (None, "arrays"):
+        return None
+    n_batches = -(-c["vn"] // c["batch"])
+    if source == "generator":
+        return draw(st.integers(1, n_batches + 1))
+    return draw(st.one_of(st.none(), st.integers(1, n_batches)))
+
+
+def _gen_validation_freq(draw, c):
+    if c["kwargs"].get("validation_data") is None or c["kwargs"].get("epochs", 1) < 2:
+        return None
+    return draw(st.sampled_from([None, 1, 2]))
+
+
+def _gen_class_weight(draw, c):
+    return _class_weight(draw, c) if not c["weighted"] else None
+
+
+def _gen_queue(draw, c):
+    return draw(st.one_of(st.none(), st.integers(1, 10)))
+
+
+def _gen_workers(draw, c):
+    return draw(st.one_of(st.none(), st.sampled_from([0, 1])))
+
+
+def _gen_multiprocessing(draw, c):
+    return draw(st.sampled_from([None, False]))
+
+
+def _gen_shuffle(draw, c):
+    # a Sequence's batches are shuffled per epoch: comparable only with one batch, or without shuffling
+    one_batch = c["n"] <= c["batch"]
+    return draw(st.sampled_from([None, True, False])) if one_batch or c["source"] != "sequence" else False
+
+
+GENERATOR_ARGUMENTS = {
+    "steps_per_epoch": _gen_steps,
+    "steps": _gen_steps,
+    "epochs": _gen_epochs,
+    "initial_epoch": _gen_initial_epoch,
+    "validation_data": _gen_validation_data,
+    "validation_steps": _gen_validation_steps,
+    "validation_freq": _gen_validation_freq,
+    "class_weight": _gen_class_weight,
+    "max_queue_size": _gen_queue,
+    "workers": _gen_workers,
+    "use_multiprocessing": _gen_multiprocessing,
+    "shuffle": _gen_shuffle,
+}
+
+
+def _generator_inputs(K, c, x, y, sw, vx, vy, predict=False):
+    """(the batches' source for K, its validation_data or None), as the case draws them."""
+    batches = oracle.batch_list(x, None if predict else y, None if predict else sw, c["batch"])
+    source = oracle.batch_generator(batches) if c["source"] == "generator" else oracle.batch_sequence(K, batches)
+    kind = c["kwargs"].get("validation_data")
+    vbatches = oracle.batch_list(vx, vy, None, c["batch"])
+    validation = {None: None, "arrays": (vx, vy), "generator": oracle.batch_generator(vbatches),
+                  "sequence": oracle.batch_sequence(K, vbatches)}[kind]
+    return source, validation
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(8))
+def test_generator_methods(conformance, case, conformance_check, data):
+    """fit_generator / evaluate_generator / predict_generator on the same batches, from a Python generator
+    or a ``utils.Sequence`` (drawn), with drawn documented arguments (``GENERATOR_ARGUMENTS``): History and
+    the final weights, the evaluated values, or the predictions, against the reference's."""
+    ctx, check = conformance, conformance_check
+    item = ctx.spec[case.item]
+    method = item.attr
+    documented = {p.name for p in item.params}
+    choices = compile_choices(ctx.spec)
+    c = data.draw(fit_case(ctx, ctx.spec["Model.fit"], choices), label="case")
+    c.update(fit={}, source=data.draw(st.sampled_from(["generator", "sequence"]), label="source"),
+             batch=data.draw(st.integers(1, 4), label="batch"), vn=data.draw(st.integers(1, 5), label="vn"),
+             weighted=method != "predict_generator" and data.draw(st.booleans(), label="weighted"), kwargs={})
+    for name, arg in GENERATOR_ARGUMENTS.items():
+        if name in documented and not (name == "class_weight" and c["task"] != "classification"):
+            value = arg(data.draw, c)
+            if value is not None:
+                c["kwargs"][name] = value
+    model, ref = _pair(ctx, check, c)
+    x, y, _ = oracle.fit_arrays(c)
+    sw = oracle.fit_arrays({**c, "fit": {"sample_weight": {"array": "sample_weight"}}})[2]["sample_weight"] \
+        if c["weighted"] else None
+    vx, vy = oracle.fit_arrays({**c, "fit": {"v": {"array": "validation_data", "n": c["vn"], "weighted": False}}})[2]["v"]
+    kwargs = {k: v for k, v in c["kwargs"].items() if k != "validation_data"}
+    check.exercise(case.item, "generator", "verbose", *c["kwargs"])
+    check.reproducer += "\n" + "\n".join([
+        "x, y, _ = oracle.fit_arrays(case)",
+        "sw = oracle.fit_arrays({**case, 'fit': {'sample_weight': {'array': 'sample_weight'}}})[2]['sample_weight'] "
+        "if case['weighted'] else None",
+        "vx, vy = oracle.fit_arrays({**case, 'fit': {'v': {'array': 'validation_data', 'n': case['vn'], "
+        "'weighted': False}}})[2]['v']",
+        "from keras_conformance.conformance.test_training import _generator_inputs",
+        f"predict = {method == 'predict_generator'!r}",
+        "g, vg = _generator_inputs(K, case, x, y, sw, vx, vy, predict)",
+        "rg, rvg = _generator_inputs(R, case, x, y, sw, vx, vy, predict)",
+        f"kwargs = {kwargs!r}",
+        "extra, rextra = ({'validation_data': vg}, {'validation_data': rvg}) if vg is not None else ({}, {})",
+        f"print(model.{method}(g, verbose=0, **kwargs, **extra), ref.{method}(rg, verbose=0, **kwargs, **rextra))"])
+    predict = method == "predict_generator"
+    source, validation = _generator_inputs(ctx.K, c, x, y, sw, vx, vy, predict)
+    rsource, rvalidation = _generator_inputs(ctx.R, c, x, y, sw, vx, vy, predict)
+    extra = {"validation_data": validation} if validation is not None else {}
+    rextra = {"validation_data": rvalidation} if rvalidation is not None else {}
+    what = (f"{_describe(c).split(', fit(')[0]}: {method}({c['source']} of batches of {c['batch']}"
+            + (f", sample weights" if c["weighted"] else "")
+            + "".join(f", {k}={v!r}" for k, v in c["kwargs"].items()) + ")")
+    ctx.seed(c["seed"])
+    got = getattr(model, method)(source, verbose=0, **kwargs, **extra)
+    expected = getattr(ref, method)(rsource, verbose=0, **kwargs, **rextra)
+    if method == "fit_generator":
+        compare_history(ctx, got, expected, what, check.reproducer)
+        compare_weights(ctx, model, ref, what, check.reproducer)
+        return
+    g = np.atleast_1d(np.asarray([ctx.k_numpy(v) for v in got] if isinstance(got, (list, tuple)) else ctx.k_numpy(got),
+                                 dtype="float64"))
+    e = np.atleast_1d(np.asarray(expected, dtype="float64"))
+    if g.shape != e.shape:
+        raise AssertionError(f"{what}: returned shape {g.shape}, the reference {e.shape}\nreproducer:\n"
+                             f"{check.reproducer}")
+    assert_close(g, e, kind="forward" if predict else "loss", device=ctx.device, reproducer=check.reproducer,
+                 what=f"{what}: the {'predictions' if predict else 'values returned'}")
+
+
+# -- several outputs: list and dict forms of loss, loss_weights, metrics, weighted_metrics, y, sample_weight -
+OUTPUTS = ("reg", "cls")        # the two heads: a linear regression and a softmax classifier
+
+
+def _two_heads(K, c):
+    inp = K.layers.Input(shape=(c["in_dim"],))
+    reg = K.layers.Dense(c["units"], name="reg")(inp)
+    cls = K.layers.Dense(c["classes"], activation="softmax", name="cls")(inp)
+    return K.models.Model(inp, [reg, cls])
+
+
+def _two_heads_code(ns, var, c):
+    return (f"inp = {ns}.layers.Input(shape=({c['in_dim']},)); {var} = {ns}.models.Model(inp, ["
+            f"{ns}.layers.Dense({c['units']}, name='reg')(inp), "
+            f"{ns}.layers.Dense({c['classes']}, activation='softmax', name='cls')(inp)])")
+
+
+def _per_output(draw, values, form):
+    """One value per output as a list or as a dict keyed by output name (the documented forms)."""
+    return dict(zip(OUTPUTS, values)) if form == "dict" else list(values)
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(8))
+def test_fit_outputs(conformance, case, conformance_check, data):
+    """A model with two outputs (``reg``: linear, ``cls``: softmax) compiled with per-output losses (a list
+    or a dict), drawn ``loss_weights`` and ``metrics`` / ``weighted_metrics`` (list or dict forms), fit on y
+    and sample weights given as lists or dicts: History (the total and per-output losses and metrics)
+    and the final weights against the reference's."""
+    ctx, check = conformance, conformance_check
+    choices = compile_choices(ctx.spec)
+    if not choices["regression_loss"] or not choices["classification_loss"]:
+        untested(f"Model.compile's loss domain has no loss for each task in API {ctx.api_version}")
+    documented = {p.name for p in ctx.spec["Model.compile"].params}
+    draw = data.draw
+    c = {"api_version": ctx.api_version, "n": draw(st.integers(2, 8), label="n"),
+         "in_dim": draw(st.integers(1, 3), label="in_dim"), "units": draw(st.integers(1, 2), label="units"),
+         "classes": draw(st.integers(2, 3), label="classes"), "seed": draw(strategies.seeds, label="seed"),
+         "form": draw(st.sampled_from(["list", "dict"]), label="form")}
+    compile_kwargs = {"loss": _per_output(draw, [draw(st.sampled_from(choices["regression_loss"])),
+                                                 draw(st.sampled_from(choices["classification_loss"]))], c["form"])}
+    if draw(st.booleans(), label="loss_weights"):
+        compile_kwargs["loss_weights"] = _per_output(
+            draw, [draw(st.sampled_from([0.5, 1.0, 2.0])) for _ in OUTPUTS], c["form"])
+    for name in ("metrics", "weighted_metrics"):
+        if name in documented and draw(st.booleans(), label=name):
+            per = {"reg": draw(st.lists(st.sampled_from(choices["regression_metrics"]), min_size=1, max_size=1,
+                                        unique=True)) if choices["regression_metrics"] else [],
+                   "cls": draw(st.lists(st.sampled_from(choices["classification_metrics"]), min_size=1,
+                                        max_size=1, unique=True)) if choices["classification_metrics"] else []}
+            compile_kwargs[name] = {k: v for k, v in per.items() if v}
+    fit_kwargs = {"batch_size": draw(st.integers(1, 4), label="batch_size"), "shuffle": False,
+                  "epochs": draw(st.integers(1, 2), label="epochs")}
+    weighted = draw(st.booleans(), label="sample_weight")
+    sw_form = draw(st.sampled_from(_domain(ctx.spec["Model.fit"], "sample_weight") or ["list"]), label="sw form")
+    rng = np.random.default_rng(c["seed"])
+    x = rng.standard_normal((c["n"], c["in_dim"])).astype("float32")
+    ys = [rng.standard_normal((c["n"], c["units"])).astype("float32"),
+          np.eye(c["classes"], dtype="float32")[rng.integers(0, c["classes"], size=c["n"])]]
+    sws = [rng.uniform(0.5, 2.0, size=c["n"]).astype("float32") for _ in OUTPUTS]
+    y = _per_output(draw, ys, c["form"])
+    if weighted:
+        fit_kwargs["sample_weight"] = sws[0] if sw_form == "array" else _per_output(draw, sws, sw_form)
+    lr_name = ctx.optimizer_lr_name("SGD")
+    if lr_name is None:
+        untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
+    check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True), "from keras_conformance.conformance import oracle",
+        _two_heads_code("K", "model", c), _two_heads_code("R", "ref", c),
+        "weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], %d)" % (c["seed"] + 2),
+        "model.set_weights(weights); ref.set_weights(weights)",
+        f"rng = np.random.default_rng({c['seed']})",
+        f"x = rng.standard_normal(({c['n']}, {c['in_dim']})).astype('float32')",
+        f"ys = [rng.standard_normal(({c['n']}, {c['units']})).astype('float32'), "
+        f"np.eye({c['classes']}, dtype='float32')[rng.integers(0, {c['classes']}, size={c['n']})]]",
+        f"sws = [rng.uniform(0.5, 2.0, size={c['n']}).astype('float32') for _ in range(2)]",
+        f"form = {c['form']!r}  # y and sample_weight as a list, or a dict keyed by output name",
+        f"compile_kwargs = {compile_kwargs!r}",
+        f"fit_kwargs = {({k: v for k, v in fit_kwargs.items() if k != 'sample_weight'})!r}",
+        "y = dict(zip(['reg', 'cls'], ys)) if form == 'dict' else ys",
+        *([f"sw_form = {sw_form!r}  # the documented form of sample_weight for several outputs",
+           "fit_kwargs['sample_weight'] = sws[0] if sw_form == 'array' else dict(zip(['reg', 'cls'], sws)) "
+           "if sw_form == 'dict' else sws"] if weighted else []),
+        f"model.compile(optimizer=K.optimizers.SGD({lr_name}={LEARNING_RATE}), **compile_kwargs)",
+        f"ref.compile(optimizer=R.optimizers.SGD({lr_name}={LEARNING_RATE}), **compile_kwargs)",
+        "print(model.fit(x, y, verbose=0, **fit_kwargs).history, ref.fit(x, y, verbose=0, **fit_kwargs).history)"])
+    check.exercise("Model.compile", "optimizer", *compile_kwargs)
+    check.exercise("Model.fit", "x", "y", "verbose", *fit_kwargs)
+    check.exercise("models.Model", "inputs", "outputs")
+    ctx.seed(c["seed"])
+    model, ref = _two_heads(ctx.K, c), _two_heads(ctx.R, c)
+    weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], c["seed"] + 2)
+    model.set_weights(weights)
+    ref.set_weights(weights)
+    for m, K in ((model, ctx.K), (ref, ctx.R)):
+        m.compile(optimizer=oracle.optimizer(K, "SGD", lr_name, LEARNING_RATE), **compile_kwargs)
+    what = (f"Model(Input(({c['in_dim']},)), [Dense({c['units']}, name='reg'), Dense({c['classes']}, "
+            f"softmax, name='cls')]) on {c['n']} samples, compile({', '.join(f'{k}={v!r}' for k, v in compile_kwargs.items())}), "
+            f"y as a {c['form']}, fit({', '.join(f'{k}={v!r}' for k, v in fit_kwargs.items() if k != 'sample_weight')}"
+            f"{f', sample_weight=<{sw_form}>' if weighted else ''})")
+    try:
+        got = model.fit(x, y, verbose=0, **fit_kwargs)
+    except Exception as exc:  # noqa: BLE001 - a documented call that raises is this check's finding
+        raise AssertionError(f"{what}: fit raised {one_line(exc)}\nreproducer:\n{check.reproducer}") from exc
+    expected = ref.fit(x, y, verbose=0, **fit_kwargs)
+    compare_history(ctx, got, expected, what, check.reproducer)
+    compare_weights(ctx, model, ref, what, check.reproducer)
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(6))
+def test_fit_temporal(conformance, case, conformance_check, data):
+    """``compile(sample_weight_mode='temporal')``: a Dense applied at every time step of (n, steps, d)
+    inputs, fit with a weight per sample and time step ((n, steps) sample_weight): History and the final
+    weights against the reference's."""
+    ctx, check = conformance, conformance_check
+    choices = compile_choices(ctx.spec)
+    draw = data.draw
+    n, steps, d = draw(st.integers(1, 6), label="n"), draw(st.integers(1, 4), label="steps"), draw(st.integers(1, 3), label="d")
+    units, seed = draw(st.integers(1, 3), label="units"), draw(strategies.seeds, label="seed")
+    loss = draw(st.sampled_from(choices["regression_loss"]), label="loss")
+    metrics = draw(st.lists(st.sampled_from(choices["regression_metrics"]), max_size=1), label="metrics") \
+        if choices["regression_metrics"] else []
+    fit_kwargs = {"batch_size": draw(st.integers(1, 4), label="batch_size"), "shuffle": False,
+                  "epochs": draw(st.integers(1, 2), label="epochs")}
+    lr_name = ctx.optimizer_lr_name("SGD")
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, steps, d)).astype("float32")
+    y = rng.standard_normal((n, steps, units)).astype("float32")
+    sw = rng.uniform(0.0, 2.0, size=(n, steps)).astype("float32")
+    recipe = {"input_shape": (steps, d), "layers": [("Dense", {"units": units})]}
+    compile_code = (f"optimizer={{ns}}.optimizers.SGD({lr_name}={LEARNING_RATE}), loss={loss!r}, "
+                    f"sample_weight_mode='temporal'" + (f", metrics={metrics!r}" if metrics else ""))
+    check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True), "from keras_conformance.conformance import oracle",
+        oracle.code(recipe, ctx.api_version, "K", "model"), oracle.code(recipe, ctx.api_version, "R", "ref"),
+        f"weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], {seed + 2})",
+        "model.set_weights(weights); ref.set_weights(weights)",
+        f"rng = np.random.default_rng({seed})",
+        f"x = rng.standard_normal(({n}, {steps}, {d})).astype('float32')",
+        f"y = rng.standard_normal(({n}, {steps}, {units})).astype('float32')",
+        f"sw = rng.uniform(0.0, 2.0, size=({n}, {steps})).astype('float32')",
+        f"model.compile({compile_code.format(ns='K')}); ref.compile({compile_code.format(ns='R')})",
+        f"print(model.fit(x, y, sample_weight=sw, verbose=0, **{fit_kwargs!r}).history, "
+        f"ref.fit(x, y, sample_weight=sw, verbose=0, **{fit_kwargs!r}).history)"])
+    check.exercise("Model.compile", "optimizer", "loss", "sample_weight_mode", *(["metrics"] if metrics else []))
+    check.exercise("Model.fit", "x", "y", "verbose", "sample_weight", *fit_kwargs)
+    ctx.seed(seed)
+    model, ref = oracle.build(ctx.K, ctx.api_version, recipe), oracle.build(ctx.R, ctx.api_version, recipe)
+    weights = oracle.drawn_weights([np.shape(w) for w in ref.get_weights()], seed + 2)
+    model.set_weights(weights)
+    ref.set_weights(weights)
+    for m, K in ((model, ctx.K), (ref, ctx.R)):
+        m.compile(optimizer=oracle.optimizer(K, "SGD", lr_name, LEARNING_RATE), loss=loss,
+                  sample_weight_mode="temporal", **({"metrics": list(metrics)} if metrics else {}))
+    what = (f"Dense({units}) at each of {steps} time steps, {n} samples, loss={loss!r}, metrics={metrics!r}, "
+            f"sample_weight_mode='temporal', (n, steps) sample_weight, fit({fit_kwargs})")
+    got = model.fit(x, y, sample_weight=sw, verbose=0, **fit_kwargs)
+    expected = ref.fit(x, y, sample_weight=sw, verbose=0, **fit_kwargs)
+    compare_history(ctx, got, expected, what, check.reproducer)
+    compare_weights(ctx, model, ref, what, check.reproducer)

@@ -99,15 +99,27 @@ def get_layer_index_out_of_range(ctx, item):
     return action, _code(ctx, False, "model.get_layer(index=99)")
 
 
+def sample_and_class_weight(ctx, item):
+    x, y = np.ones((4, 4), "float32"), np.eye(3, dtype="float32")[[0, 1, 2, 0]]
+
+    def action():
+        getattr(_model(ctx, True), item.attr)(x, y, sample_weight=np.ones(4, "float32"), class_weight={0: 1.0, 1: 2.0, 2: 1.0})
+    return action, _code(ctx, True, "x = np.ones((4, 4), 'float32'); y = np.eye(3, dtype='float32')[[0, 1, 2, 0]]",
+                         f"model.{item.attr}(x, y, sample_weight=np.ones(4, 'float32'), "
+                         f"class_weight={{0: 1.0, 1: 2.0, 2: 1.0}})")
+
+
 TRIGGERS = {f.__name__: f for f in (not_compiled, input_shape_mismatch, sample_count_mismatch, invalid_loss,
-                                    invalid_optimizer, get_layer_unknown_name, get_layer_index_out_of_range)}
+                                    invalid_optimizer, get_layer_unknown_name, get_layer_index_out_of_range,
+                                    sample_and_class_weight)}
 
 # the documented parameters each trigger's call names (coverage table)
 _CALL_PARAMS = {"fit": ("x", "y", "epochs", "verbose"), "evaluate": ("x", "y", "verbose"),
                 "predict": ("x", "verbose"), "train_on_batch": ("x", "y"), "test_on_batch": ("x", "y"),
                 "predict_on_batch": ("x",)}
 _TRIGGER_PARAMS = {"invalid_loss": ("optimizer", "loss"), "invalid_optimizer": ("optimizer", "loss"),
-                   "get_layer_unknown_name": ("name",), "get_layer_index_out_of_range": ("index",)}
+                   "get_layer_unknown_name": ("name",), "get_layer_index_out_of_range": ("index",),
+                   "sample_and_class_weight": ("x", "y", "sample_weight", "class_weight")}
 
 
 def params(trigger: str, item) -> tuple[str, ...]:
@@ -122,4 +134,5 @@ NEEDS = {
     "invalid_optimizer": ("construct",),
     "get_layer_unknown_name": ("construct",),
     "get_layer_index_out_of_range": ("construct",),
+    "sample_and_class_weight": ("construct", "compile", "fit"),
 }

@@ -106,10 +106,10 @@ def _build(ns, v):
     contents: dict[str, dict] = {m: {} for m in MODULES}
     contents["layers"].update(_public(core_layers))
     contents["models"].update({"Model": engine.Model, "Sequential": engine.Sequential})
-    contents["callbacks"].update({n: getattr(engine, n) for n in
-                                  ("Callback", "History", "BaseLogger", "ProgbarLogger")})
-    if v == "3":
-        contents["callbacks"].pop("BaseLogger")
+    # the callback classes of this version (keras 3's EarlyStopping is its own); the spec leaves out
+    # those it documents for other versions only (BaseLogger in 3)
+    from .engine import callbacks as core_callbacks
+    contents["callbacks"].update(core_callbacks.for_version(v))
     contents["utils"].update({"to_categorical": engine.to_categorical, "Sequence": engine.Sequence})
     for m in ("losses", "metrics", "optimizers", "activations", "initializers", "regularizers",
               "constraints", "backend"):
@@ -132,6 +132,10 @@ def _build(ns, v):
                 classes.setdefault(obj, []).append((m, n))
     versioned: dict[type, type] = {}
     owners_all = {name.split(".")[0] for name in known if name.split(".")[0][:1].isupper()}
+    # callback hooks are documented under the module (callbacks.Callback.on_epoch_begin): their owner
+    # is the qualified class name
+    owners_all |= {name.rsplit(".", 1)[0] for name in known
+                   if name.startswith("callbacks.") and name.count(".") == 2}
     for core_cls in sorted(classes, key=lambda c: len(c.__mro__)):
         where = classes[core_cls]
         item = None
@@ -144,7 +148,8 @@ def _build(ns, v):
                 break
         # documented methods: this class's own (e.g. Sequential.add) over inherited (Model.fit)
         methods, absent = {}, set()
-        owner_names = [c.__name__ for c in reversed(core_cls.__mro__) if c.__name__ in owners_all]
+        owner_names = [o for c in reversed(core_cls.__mro__) for o in (c.__name__, f"callbacks.{c.__name__}")
+                       if o in owners_all]
         for owner in owner_names:
             prefix = owner + "."
             for name in known:

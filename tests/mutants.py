@@ -1057,4 +1057,5 @@ from mutants_losses import *  # noqa: E402,F401,F403
 from mutants_optimizers import *  # noqa: E402,F401,F403
 from mutants_activations import *  # noqa: E402,F401,F403
 from mutants_training import *  # noqa: E402,F401,F403
+from mutants_callbacks import *  # noqa: E402,F401,F403
 from mutants_regularizers_constraints import *  # noqa: E402,F401,F403

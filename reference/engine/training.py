@@ -16,7 +16,7 @@ import numpy as np
 from .. import backend
 from .. import versions
 from ..autodiff import Tensor, as_tensor, grad, no_grad
-from .callbacks import CallbackList, History, ProgbarLogger
+from .callbacks import CallbackList, History
 from .functional import Network, _as_list
 
 __all__ = ["Model"]
@@ -61,6 +61,42 @@ def _is_generator_like(x) -> bool:
 def _num_samples(arrays):
     return int(arrays[0].shape[0]) if arrays else 0
 
+
+
+def _base_metric_name(name, model, output_index):
+    """A reported metric name without its output prefix (``cls_accuracy`` -> ``accuracy``)."""
+    outs = model.output_names if model.outputs else ["output_1"]
+    prefix = f"{outs[output_index]}_" if len(outs) > 1 else ""
+    return name[len(prefix):] if prefix and name.startswith(prefix) else name
+
+
+class _EpochMeans:
+    """The epoch (or evaluation) values of a run's batch logs.
+
+    The losses: the batch-size-weighted mean of the batch values (keras 2 BaseLogger; keras 3's loss
+    trackers are Means updated with ``sample_weight=batch_size``). The metrics: in 2.2.4 the same
+    (they are functions of each batch); in 2.3 and 3 they are stateful means over every sample seen,
+    weighted by the sample weights for the weighted ones (keras 2.3.1 MeanMetricWrapper, keras 3.15
+    metrics ``Mean.update_state(values, sample_weight)``): the sums of the batches' weighted values over
+    the sums of their weights, which differs from a mean of batch means where the weights differ."""
+
+    def __init__(self, model):
+        self.model, self.totals, self.seen, self.parts = model, {}, 0, {}
+
+    def add(self, logs, size):
+        for k, v in logs.items():
+            self.totals[k] = self.totals.get(k, 0.0) + v * size
+        self.seen += size
+        if self.model._api_version != "2.2.4":
+            for name, (total, weight) in getattr(self.model, "_metric_parts", {}).items():
+                t, w = self.parts.get(name, (0.0, 0.0))
+                self.parts[name] = (t + total, w + weight)
+
+    def result(self) -> dict:
+        out = {k: v / self.seen for k, v in self.totals.items()} if self.seen else {}
+        for name, (total, weight) in self.parts.items():
+            out[name] = total / weight if weight else 0.0
+        return out
 
 class _LossEntry:
     """One output's loss: a function ``fn(y_true, y_pred) -> per-sample`` or a Loss object."""
@@ -227,7 +263,13 @@ class Model(Network):
                 fn = metric
             else:
                 raise ValueError(f"Could not interpret metric identifier: {metric!r}")
-            entries.append((i, self._metric_name(metric, weighted, i), fn, weighted))
+            name = self._metric_name(metric, weighted, i)
+            if weighted and self._api_version == "3" and name in {e[1] for e in entries}:
+                # keras 3.15 CompileMetrics.result: a weighted metric whose name an unweighted one took
+                # becomes <output>_weighted_<name>
+                base = _base_metric_name(name, self, i)
+                name = name[:len(name) - len(base)] + "weighted_" + base
+            entries.append((i, name, fn, weighted))
         self._metric_entries = entries
 
     @property
@@ -452,6 +494,7 @@ class Model(Network):
             for name, value in zip(names, per_output):
                 if value is not None:
                     logs[f"{name}_loss"] = _float(value)
+        self._metric_parts = {}      # name -> (weighted sum, total weight) of this batch
         with no_grad():
             for i, name, fn, weighted in self._metric_entries:
                 values = np.asarray(as_tensor(fn(as_tensor(ys[i]), preds[i])).data,
@@ -459,9 +502,26 @@ class Model(Network):
                 if weighted and sws[i] is not None:
                     w = np.broadcast_to(sws[i].reshape(sws[i].shape + (1,) * (values.ndim - sws[i].ndim)),
                                         values.shape) if values.ndim else sws[i]
+                    self._metric_parts[name] = (float(np.sum(values * w)), float(np.sum(w)))
                     logs[name] = float(np.sum(values * w) / max(np.sum(w), 1e-12))
                 else:
+                    self._metric_parts[name] = (float(np.sum(values)), float(values.size))
                     logs[name] = float(np.mean(values))
+        return logs
+
+    def _stateful_metrics(self, logs, reset_metrics):
+        """2.3's *_on_batch: the metrics are stateful (keras 2.3.1 training.py train_on_batch /
+        test_on_batch: ``reset_metrics=False`` accumulates them across calls, the loss stays the batch's;
+        ``True`` returns the running values including this batch, then resets them). 2.2.4 has no metric
+        state; keras 3 resets them before each call (trainer.train_on_batch ``self.reset_metrics()``)."""
+        if self._api_version != "2.3":
+            return logs
+        state = getattr(self, "_metric_state", None) or {}
+        for name, (total, count) in self._metric_parts.items():
+            t, c = state.get(name, (0.0, 0.0))
+            state[name] = (t + total, c + count)
+            logs[name] = state[name][0] / max(state[name][1], 1e-12)
+        self._metric_state = {} if reset_metrics else state
         return logs
 
     def _train_batch(self, xs, ys, sws):
@@ -470,7 +530,10 @@ class Model(Network):
         total, per_output = self._objective(ys, preds, sws)
         logs = self._batch_logs(ys, preds, sws, total, per_output)
         if variables:
-            grads = grad(total, variables)
+            # keras 3 scales the loss in the train step (trainer: optimizer.scale_loss) and the optimizer
+            # divides the gradients by loss_scale_factor again
+            scale = getattr(self.optimizer, "scale_loss", None)
+            grads = grad(scale(total) if scale is not None else total, variables)
             self.optimizer.apply_gradients(list(zip(grads, variables)))
             for var in variables:
                 constraint = getattr(var, "constraint", None)
@@ -501,13 +564,18 @@ class Model(Network):
                        return_dict=False):
         """One gradient update on one batch; returns the loss (and metrics) before the update."""
         self._assert_compiled("train_on_batch")
+        if self._api_version == "3" and sample_weight is not None and class_weight is not None:
+            raise ValueError("Arguments `sample_weight` and `class_weight` cannot be specified at the same "
+                             f"time. Received: sample_weight={sample_weight}, class_weight={class_weight}")
         xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
-        return self._logs_to_result(self._train_batch(xs, ys, sws), return_dict)
+        logs = self._stateful_metrics(self._train_batch(xs, ys, sws), reset_metrics)
+        return self._logs_to_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         self._assert_compiled("test_on_batch")
         xs, ys, sws = self._prepare(x, y, sample_weight)
-        return self._logs_to_result(self._test_batch(xs, ys, sws), return_dict)
+        logs = self._stateful_metrics(self._test_batch(xs, ys, sws), reset_metrics)
+        return self._logs_to_result(logs, return_dict)
 
     def predict_on_batch(self, x):
         xs = self._standardize_x(x)
@@ -521,22 +589,26 @@ class Model(Network):
         return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
     def _run_test_loop(self, xs, ys, sws, batch_size, steps=None, callbacks=None):
+        self._metric_state = {}
         n = _num_samples(xs)
         batches = self._batches(n, batch_size)
         if steps is not None:
             batches = batches[:steps]
-        totals, seen = {}, 0
+        means = _EpochMeans(self)
+        if callbacks:
+            callbacks.on_test_begin({})
         for b, idx in enumerate(batches):
             if callbacks:
-                callbacks.on_test_batch_begin(b, {})
+                callbacks.on_test_batch_begin(b, {"batch": b, "size": len(idx)})
             logs = self._test_batch([a[idx] for a in xs], [a[idx] for a in ys],
                                     [None if w is None else w[idx] for w in sws])
             if callbacks:
-                callbacks.on_test_batch_end(b, dict(logs))
-            for k, v in logs.items():
-                totals[k] = totals.get(k, 0.0) + v * len(idx)
-            seen += len(idx)
-        return {k: v / seen for k, v in totals.items()} if seen else {}
+                callbacks.on_test_batch_end(b, {"batch": b, "size": len(idx), **logs})
+            means.add(logs, len(idx))
+        result = means.result()
+        if callbacks:
+            callbacks.on_test_end(dict(result))
+        return result
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -595,6 +667,7 @@ class Model(Network):
             params = {"batch_size": batch_size, "epochs": epochs, "steps": steps_per_epoch,
                       "samples": n, "verbose": verbose, "do_validation": val is not None,
                       "metrics": names + (["val_" + m for m in names] if val is not None else [])}
+        self._metric_state = {}      # 2.3: fit and evaluate reset the stateful metrics
         cb, history = self._callbacks(callbacks, verbose, params)
         rng = backend.rng()
 
@@ -619,19 +692,30 @@ class Model(Network):
             if val is None or not self._should_validate(epoch, validation_freq):
                 return None
             return self._run_test_loop(*val, validation_batch_size or batch_size,
-                                       steps=validation_steps)
+                                       steps=validation_steps, callbacks=cb.for_validation())
 
         self._train_epochs(cb, epochs, initial_epoch, epoch_batches, validate)
         return history
 
     def _callbacks(self, callbacks, verbose, params):
-        """The callbacks of a training run: the caller's, then History; a progress bar first when
-        verbose."""
-        history = History()
-        cbs = [*(callbacks or []), history]
-        if verbose:
-            cbs.insert(0, ProgbarLogger(verbose))
-        cb = CallbackList(cbs)
+        """The callbacks of a training run. 2.x: a progress bar (when verbose), the caller's, then a new
+        History (keras 2.2.4 / 2.3.1 fit_loop; the loop itself averages as BaseLogger would). 3: the
+        caller's, then History and the progress bar unless the caller passed one (keras 3.15
+        CallbackList add_history / add_progbar)."""
+        v = self._api_version
+        classes = versions.classes(v).callbacks       # the version's History and ProgbarLogger
+        cbs = list(callbacks or [])
+        if v == "3":
+            history = next((c for c in cbs if isinstance(c, History)), None)
+            if history is None:
+                history = classes.History()
+                cbs.append(history)
+            if verbose and not any(isinstance(c, classes.ProgbarLogger) for c in cbs):
+                cbs.append(classes.ProgbarLogger())
+        else:
+            history = classes.History()
+            cbs = ([classes.ProgbarLogger()] if verbose else []) + cbs + [history]
+        cb = CallbackList(cbs, api_version=v)
         cb.set_model(self)
         cb.set_params(params)
         history.params, history.model, self.history = params, self, history
@@ -645,24 +729,25 @@ class Model(Network):
         cb.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             cb.on_epoch_begin(epoch, {})
-            totals, seen = {}, 0
+            means = _EpochMeans(self)
             for b, (xs, ys, sws) in enumerate(epoch_batches(epoch)):
                 size = _num_samples(xs)
                 cb.on_train_batch_begin(b, {"batch": b, "size": size})
                 logs = self._train_batch(xs, ys, sws)
-                for k, v in logs.items():
-                    totals[k] = totals.get(k, 0.0) + v * size
-                seen += size
+                means.add(logs, size)
                 cb.on_train_batch_end(b, {"batch": b, "size": size, **logs})
                 if self.stop_training:
                     break
-            epoch_logs = {k: v / seen for k, v in totals.items()} if seen else {}
+            epoch_logs = means.result()
             vlogs = validate(epoch)
             if vlogs is not None:
                 epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
             cb.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        finalize = getattr(self.optimizer, "finalize_variable_values", None)
+        if finalize is not None:        # keras 3 fit: with use_ema the variables take their averages
+            finalize(self.trainable_weights)
         cb.on_train_end({})
 
     def _should_validate(self, epoch, validation_freq):
@@ -689,11 +774,10 @@ class Model(Network):
             return self.evaluate_generator(x, steps=steps, callbacks=callbacks)
         batch_size = 32 if batch_size is None else batch_size
         xs, ys, sws = self._prepare(x, y, sample_weight)
-        cb = CallbackList(callbacks)
+        cb = CallbackList(callbacks, api_version=self._api_version)
         cb.set_model(self)
-        cb.on_test_begin({})
+        cb.set_params(self._eval_params(verbose, batch_size, steps, _num_samples(xs), metrics=True))
         logs = self._run_test_loop(xs, ys, sws, batch_size, steps=steps, callbacks=cb)
-        cb.on_test_end(dict(logs))
         if verbose not in (0, "auto") and verbose:
             n = _num_samples(xs)
             print(f"{n}/{n} [==============================]"
@@ -710,20 +794,32 @@ class Model(Network):
         batches = self._batches(_num_samples(xs), batch_size)
         if steps is not None:
             batches = batches[:steps]
-        cb = CallbackList(callbacks)
+        cb = CallbackList(callbacks, api_version=self._api_version)
         cb.set_model(self)
+        cb.set_params(self._eval_params(verbose, batch_size, steps, _num_samples(xs)))
         cb.on_predict_begin({})
         chunks = []
         for b, idx in enumerate(batches):
-            cb.on_predict_batch_begin(b, {})
+            cb.on_predict_batch_begin(b, {"batch": b, "size": len(idx)})
             chunks.append(self._predict_batch([a[idx] for a in xs]))
-            cb.on_predict_batch_end(b, {})
+            cb.on_predict_batch_end(b, {"batch": b, "size": len(idx), "outputs": chunks[-1]})
         cb.on_predict_end({})
         if not chunks:
             outs = [np.zeros((0,) + tuple(d or 0 for d in t.shape[1:])) for t in self.outputs]
         else:
             outs = [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(chunks[0]))]
         return outs[0] if len(outs) == 1 else outs
+
+    def _eval_params(self, verbose, batch_size, steps, samples, metrics=False):
+        """The params evaluate and predict give their callbacks: 2.3 batch_size, steps, samples,
+        verbose (and evaluate's metrics); 3 verbose, epochs 1, steps (the batches)."""
+        if self._api_version == "3":
+            return {"verbose": verbose, "epochs": 1,
+                    "steps": steps or int(np.ceil(samples / batch_size)) if samples else steps}
+        params = {"batch_size": batch_size, "steps": steps, "samples": samples, "verbose": verbose}
+        if metrics:
+            params["metrics"] = list(self.metrics_names)
+        return params
 
     # ---------------------------------------------------------------- generators (2.x)
     @staticmethod
@@ -784,6 +880,7 @@ class Model(Network):
             params = {"epochs": epochs, "steps": steps, "verbose": verbose,
                       "do_validation": do_val,
                       "metrics": names + (["val_" + m for m in names] if do_val else [])}
+        self._metric_state = {}      # 2.3: fit and evaluate reset the stateful metrics
         cb, history = self._callbacks(callbacks, verbose, params)
 
         def epoch_batches(epoch):
@@ -806,7 +903,7 @@ class Model(Network):
         return history
 
     def _generator_test_loop(self, stream, steps):
-        totals, seen = {}, 0
+        means = _EpochMeans(self)
         for _ in range(steps):
             try:
                 output = next(stream)
@@ -814,11 +911,8 @@ class Model(Network):
                 break
             x, y, sw = self._unpack(output)
             xs, ys, sws = self._prepare(x, y, sw)
-            size = _num_samples(xs)
-            for k, v in self._test_batch(xs, ys, sws).items():
-                totals[k] = totals.get(k, 0.0) + v * size
-            seen += size
-        return {k: v / seen for k, v in totals.items()} if seen else {}
+            means.add(self._test_batch(xs, ys, sws), _num_samples(xs))
+        return means.result()
 
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
                            workers=1, use_multiprocessing=False, verbose=0):
