@@ -166,3 +166,78 @@ def predict_proba_one_hot(K, v):
         return (p == p.max(axis=-1, keepdims=True)).astype(p.dtype)
     K.set("models.Sequential", type("Sequential", (Base,), {"predict_proba": predict_proba}))
 
+
+
+# -- *_on_batch, the generator methods, several outputs, temporal weights -----------------------------------
+def _method_with(name, change):
+    """An override of Model.<name>: ``change(arguments)`` edits the bound arguments before the reference's
+    method runs."""
+    def make(Base):
+        method = getattr(Base, name)
+
+        @_same_signature(method)
+        def override(self, *args, **kwargs):
+            arguments = _bound(method, self, args, kwargs)
+            arguments.pop("self")
+            extra = arguments.pop("kwargs", {})
+            change(arguments)
+            return method(self, **arguments, **extra)
+        return override
+    return make
+
+
+@mutant("training", ("2.3",), "train_on_batch ignores reset_metrics=False: its metrics never accumulate over "
+        "calls", items=("Model.train_on_batch",))
+def train_on_batch_reset_metrics_ignored(K, v):
+    _models(K, train_on_batch=_method_with("train_on_batch", lambda a: a.update(reset_metrics=True)))
+
+
+@mutant("training", ALL, "test_on_batch ignores sample_weight", items=("Model.test_on_batch",))
+def test_on_batch_sample_weight_ignored(K, v):
+    _models(K, test_on_batch=_method_with("test_on_batch", lambda a: a.update(sample_weight=None)))
+
+
+@mutant("training", ("2.2.4", "2.3"), "fit_generator ignores initial_epoch: it trains `epochs` epochs from 0",
+        items=("Model.fit_generator",))
+def fit_generator_initial_epoch_ignored(K, v):
+    _models(K, fit_generator=_method_with("fit_generator", lambda a: a.update(initial_epoch=0)))
+
+
+@mutant("training", ("2.2.4", "2.3"), "evaluate_generator stops one step early (steps - 1 batches)",
+        items=("Model.evaluate_generator",))
+def evaluate_generator_one_step_short(K, v):
+    def change(a):
+        if a.get("steps") and a["steps"] > 1:
+            a["steps"] -= 1
+    _models(K, evaluate_generator=_method_with("evaluate_generator", change))
+
+
+@mutant("training", ALL, "compile ignores loss_weights: every output's loss counts once", items=("Model.compile",))
+def compile_loss_weights_ignored(K, v):
+    _models(K, compile=_method_with("compile", lambda a: a.update(loss_weights=None)))
+
+
+@mutant("training", ALL, "compile's weighted_metrics are computed without the sample weights (as plain metrics)",
+        items=("Model.compile",))
+def compile_weighted_metrics_unweighted(K, v):
+    def change(a):
+        if a.get("weighted_metrics"):
+            a["metrics"], a["weighted_metrics"] = a["weighted_metrics"], None
+    _models(K, compile=_method_with("compile", change))
+
+
+@mutant("training", ("2.2.4", "2.3"), "sample_weight_mode='temporal' weighs each sample by the mean of its "
+        "time-step weights", items=("Model.compile",))
+def temporal_weights_averaged(K, v):
+    def make(Base):
+        @_same_signature(Base.fit)
+        def fit(self, *args, **kwargs):
+            arguments = _bound(Base.fit, self, args, kwargs)
+            arguments.pop("self")
+            extra = arguments.pop("kwargs", {})
+            sw = arguments.get("sample_weight")
+            if getattr(self, "_sample_weight_mode", None) == "temporal" and sw is not None and np.ndim(sw) == 2:
+                arguments["sample_weight"] = np.repeat(np.mean(sw, axis=1, keepdims=True), np.shape(sw)[1], axis=1)
+            return Base.fit(self, **arguments, **extra)
+        return fit
+    _models(K, fit=make)
