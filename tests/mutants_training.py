@@ -22,18 +22,26 @@ def _models(K, **methods):
         K.set(f"models.{cls_name}", type(cls_name, (Base,), {k: make(Base) for k, make in methods.items()}))
 
 
-def _fit_with(change):
-    """A fit override: ``change(arguments)`` edits the bound arguments before the reference's fit runs."""
+def _method_with(name, change):
+    """An override of Model.<name>: ``change(arguments)`` edits the bound arguments before the reference's
+    method runs."""
     def make(Base):
-        @_same_signature(Base.fit)
-        def fit(self, *args, **kwargs):
-            arguments = _bound(Base.fit, self, args, kwargs)
+        method = getattr(Base, name)
+
+        @_same_signature(method)
+        def override(self, *args, **kwargs):
+            arguments = _bound(method, self, args, kwargs)
             arguments.pop("self")
             extra = arguments.pop("kwargs", {})
             change(arguments)
-            return Base.fit(self, **arguments, **extra)
-        return fit
+            return method(self, **arguments, **extra)
+        return override
     return make
+
+
+def _fit_with(change):
+    """A fit override: ``change(arguments)`` edits the bound arguments before the reference's fit runs."""
+    return _method_with("fit", change)
 
 
 @mutant("training", ALL, "Model.fit takes the validation_split samples from the front of x and y (documented: "
@@ -167,25 +175,7 @@ def predict_proba_one_hot(K, v):
     K.set("models.Sequential", type("Sequential", (Base,), {"predict_proba": predict_proba}))
 
 
-
 # -- *_on_batch, the generator methods, several outputs, temporal weights -----------------------------------
-def _method_with(name, change):
-    """An override of Model.<name>: ``change(arguments)`` edits the bound arguments before the reference's
-    method runs."""
-    def make(Base):
-        method = getattr(Base, name)
-
-        @_same_signature(method)
-        def override(self, *args, **kwargs):
-            arguments = _bound(method, self, args, kwargs)
-            arguments.pop("self")
-            extra = arguments.pop("kwargs", {})
-            change(arguments)
-            return method(self, **arguments, **extra)
-        return override
-    return make
-
-
 @mutant("training", ("2.3",), "train_on_batch ignores reset_metrics=False: its metrics never accumulate over "
         "calls", items=("Model.train_on_batch",))
 def train_on_batch_reset_metrics_ignored(K, v):
