@@ -436,7 +436,7 @@ ON_BATCH_ARGUMENTS = {
 }
 
 
-def _chunk_kwargs(c, call, lo, hi, sample_weight):
+def _chunk_kwargs(call, lo, hi, sample_weight):
     """The keyword arguments of one call on samples [lo, hi) (a drawn sample_weight becomes theirs)."""
     out = {}
     for name, value in call.items():
@@ -445,7 +445,7 @@ def _chunk_kwargs(c, call, lo, hi, sample_weight):
     return out
 
 
-def _values(ctx, result, what, reproducer):
+def _values(ctx, result):
     """A *_on_batch result as ({name: value} or None, flat float64 values)."""
     if isinstance(result, dict):
         return ({k: float(np.asarray(ctx.k_numpy(v)).ravel()[0]) for k, v in result.items()},
@@ -498,14 +498,14 @@ def test_on_batch(conformance, case, conformance_check, data):
         f"    print(model.{method}(x[lo:hi], y[lo:hi], **kw), ref.{method}(x[lo:hi], y[lo:hi], **kw))"])
     what = _describe(c).split(", fit(")[0]
     for k, (call, lo, hi) in enumerate(zip(calls, bounds, bounds[1:])):
-        kwargs = _chunk_kwargs(c, call, lo, hi, sample_weight)
+        kwargs = _chunk_kwargs(call, lo, hi, sample_weight)
         check.exercise(case.item, "x", "y", *kwargs)
         label = f"{what}: call {k + 1} of {n_calls}: {method}(x[{lo}:{hi}], y[{lo}:{hi}]" + "".join(
             f", {name}={'sw[...]' if name == 'sample_weight' else v!r}" for name, v in kwargs.items()) + ")"
         got = getattr(model, method)(x[lo:hi], y[lo:hi], **kwargs)
         expected = getattr(ref, method)(x[lo:hi], y[lo:hi], **kwargs)
-        g_dict, g = _values(ctx, got, label, check.reproducer)
-        e_dict, e = _values(ctx, expected, label, check.reproducer)
+        g_dict, g = _values(ctx, got)
+        e_dict, e = _values(ctx, expected)
         if (g_dict is None) != (e_dict is None) or (e_dict is not None and set(g_dict) != set(e_dict)) \
                 or g.shape != e.shape:
             raise AssertionError(f"{label}: returned {got!r}, the reference {expected!r} "
@@ -687,7 +687,7 @@ def _two_heads_code(ns, var, c):
             f"{ns}.layers.Dense({c['classes']}, activation='softmax', name='cls')(inp)])")
 
 
-def _per_output(draw, values, form):
+def _per_output(values, form):
     """One value per output as a list or as a dict keyed by output name (the documented forms)."""
     return dict(zip(OUTPUTS, values)) if form == "dict" else list(values)
 
@@ -709,11 +709,10 @@ def test_fit_outputs(conformance, case, conformance_check, data):
          "in_dim": draw(st.integers(1, 3), label="in_dim"), "units": draw(st.integers(1, 2), label="units"),
          "classes": draw(st.integers(2, 3), label="classes"), "seed": draw(strategies.seeds, label="seed"),
          "form": draw(st.sampled_from(["list", "dict"]), label="form")}
-    compile_kwargs = {"loss": _per_output(draw, [draw(st.sampled_from(choices["regression_loss"])),
+    compile_kwargs = {"loss": _per_output([draw(st.sampled_from(choices["regression_loss"])),
                                                  draw(st.sampled_from(choices["classification_loss"]))], c["form"])}
     if draw(st.booleans(), label="loss_weights"):
-        compile_kwargs["loss_weights"] = _per_output(
-            draw, [draw(st.sampled_from([0.5, 1.0, 2.0])) for _ in OUTPUTS], c["form"])
+        compile_kwargs["loss_weights"] = _per_output([draw(st.sampled_from([0.5, 1.0, 2.0])) for _ in OUTPUTS], c["form"])
     for name in ("metrics", "weighted_metrics"):
         if name in documented and draw(st.booleans(), label=name):
             per = {"reg": draw(st.lists(st.sampled_from(choices["regression_metrics"]), min_size=1, max_size=1,
@@ -730,9 +729,9 @@ def test_fit_outputs(conformance, case, conformance_check, data):
     ys = [rng.standard_normal((c["n"], c["units"])).astype("float32"),
           np.eye(c["classes"], dtype="float32")[rng.integers(0, c["classes"], size=c["n"])]]
     sws = [rng.uniform(0.5, 2.0, size=c["n"]).astype("float32") for _ in OUTPUTS]
-    y = _per_output(draw, ys, c["form"])
+    y = _per_output(ys, c["form"])
     if weighted:
-        fit_kwargs["sample_weight"] = sws[0] if sw_form == "array" else _per_output(draw, sws, sw_form)
+        fit_kwargs["sample_weight"] = sws[0] if sw_form == "array" else _per_output(sws, sw_form)
     lr_name = ctx.optimizer_lr_name("SGD")
     if lr_name is None:
         untested(f"optimizers.SGD has no documented learning-rate argument in API {ctx.api_version}")
