@@ -525,6 +525,34 @@ def test_v3_metric_names_label_the_scalars_and_return_dict_keys():
     assert list(model.test_on_batch(x, y, return_dict=True)) == ["accuracy", "loss", "mae"]
 
 
+# Two outputs named a, b; metrics=["mae"] and weighted_metrics=["mae"] on both. keras 2.2.4 compile
+# prefixes weighted metrics with "weighted_" and dedupes with "_1" (training.py handle_metrics); keras
+# 2.3.1 has no prefix (get_metric_name ignores `weighted`), so the weighted one is "<out>_mae_1"
+# (_add_unique_metric_name; its tests/keras/metrics_correctness_test.py names them by hand to avoid
+# that); both go output by output. keras 3.15 CompileMetrics.result: every output's metrics, then the
+# weighted ones, a colliding weighted name becoming "<out>_weighted_<name>".
+METRIC_NAMES_TWO_OUTPUTS = {
+    "2.2.4": ["loss", "a_loss", "b_loss", "a_mean_absolute_error", "a_weighted_mean_absolute_error",
+              "b_mean_absolute_error", "b_weighted_mean_absolute_error"],
+    "2.3": ["loss", "a_loss", "b_loss", "a_mae", "a_mae_1", "b_mae", "b_mae_1"],
+    "3": ["loss", "a_loss", "b_loss", "a_mae", "b_mae", "a_weighted_mae", "b_weighted_mae"],
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_metric_names_of_weighted_metrics_on_two_outputs(version):
+    K = reference.keras(version)
+    inp = K.layers.Input((2,))
+    model = K.models.Model(inp, [K.layers.Dense(1, name="a")(inp), K.layers.Dense(1, name="b")(inp)])
+    model.compile("sgd", "mse", metrics=["mae"], weighted_metrics=["mae"])
+    rng = np.random.default_rng(0)
+    x, y = rng.random((4, 2)).astype("float32"), rng.random((4, 1)).astype("float32")
+    model.train_on_batch(x, [y, y])
+    assert model.metrics_names == METRIC_NAMES_TWO_OUTPUTS[version]
+    history = model.fit(x, [y, y], epochs=1, verbose=0, sample_weight=[np.ones(4), np.ones(4)])
+    assert sorted(history.history) == sorted(METRIC_NAMES_TWO_OUTPUTS[version])
+
+
 def test_the_core_never_imports_the_versioned_surface():
     """reference/engine, layers and saving are version-agnostic: they reach a version's classes through
     ``versions.classes`` (registered by namespace.py), never by importing namespace.py or surface.py."""

@@ -215,10 +215,15 @@ class Model(Network):
                 return [_as_list(m) for m in metrics]
             return [list(metrics) for _ in names]
 
-        specs = []
-        for weighted, raw in ((False, self._raw_metrics), (True, self._raw_weighted_metrics)):
-            for i, ms in enumerate(per_output_metrics(raw)):
-                specs.extend((i, m, weighted) for m in ms)
+        per = {weighted: per_output_metrics(raw)
+               for weighted, raw in ((False, self._raw_metrics), (True, self._raw_weighted_metrics))}
+        if self._api_version == "3":
+            # keras 3.15 CompileMetrics: every output's metrics, then every output's weighted metrics
+            specs = [(i, m, w) for w in (False, True) for i, ms in enumerate(per[w]) for m in ms]
+        else:
+            # keras 2.2.4 compile handle_metrics / 2.3.1 _set_metric_attributes: per output, its metrics
+            # then its weighted metrics
+            specs = [(i, m, w) for i in range(n) for w in (False, True) for m in per[w][i]]
         self._metric_specs = specs
         self._metric_entries = None
 
@@ -239,7 +244,9 @@ class Model(Network):
         else:
             name = (getattr(metric, "name", None) or getattr(metric, "__name__", None)
                     or type(metric).__name__)
-        if weighted and v != "3":
+        if weighted and v == "2.2.4":
+            # keras 2.2.4 compile: metric_name_prefix = 'weighted_'; 2.3.1's get_metric_name ignores
+            # `weighted` (a collision gets `_1` instead, _add_unique_metric_name)
             name = "weighted_" + name
         outs = self.output_names if self.outputs else ["output_1"]
         if len(outs) > 1:
@@ -263,13 +270,31 @@ class Model(Network):
                 fn = metric
             else:
                 raise ValueError(f"Could not interpret metric identifier: {metric!r}")
+            entries.append((i, fn, weighted))
+        self._metric_entries = [(i, name, fn, weighted)
+                                for (i, fn, weighted), name in zip(entries, self._metric_names())]
+
+    def _metric_names(self):
+        """The reported name of each requested metric, in ``_metric_specs`` order, made unique the
+        version's way: keras 2.2.4 / 2.3.1 append ``_1``, ``_2``... to a name already among the
+        metrics names (2.2.4 compile, 2.3.1 _add_unique_metric_name); keras 3.15 CompileMetrics.result
+        renames a weighted metric whose name an unweighted one took to ``<output>_weighted_<name>``."""
+        outs = self.output_names if self.outputs else ["output_1"]
+        taken = ["loss"] + ([f"{name}_loss" for name, e in zip(outs, self._loss_entries) if e is not None]
+                            if len(outs) > 1 else [])
+        names = []
+        for i, metric, weighted in self._metric_specs:
             name = self._metric_name(metric, weighted, i)
-            if weighted and self._api_version == "3" and name in {e[1] for e in entries}:
-                # keras 3.15 CompileMetrics.result: a weighted metric whose name an unweighted one took
-                # becomes <output>_weighted_<name>
-                base = _base_metric_name(name, self, i)
-                name = name[:len(name) - len(base)] + "weighted_" + base
-            entries.append((i, name, fn, weighted))
+            if self._api_version == "3":
+                if weighted and name in names:
+                    base = _base_metric_name(name, self, i)
+                    name = name[:len(name) - len(base)] + "weighted_" + base
+            else:
+                base, j = name, 1
+                while name in taken + names:
+                    name, j = f"{base}_{j}", j + 1
+            names.append(name)
+        return names
         self._metric_entries = entries
 
     @property
@@ -292,8 +317,7 @@ class Model(Network):
         outs = self.output_names if self.outputs else ["output_1"]
         if len(outs) > 1:
             names += [f"{name}_loss" for name, e in zip(outs, self._loss_entries) if e is not None]
-        names += [self._metric_name(m, w, i) for i, m, w in self._metric_specs]
-        return names
+        return names + self._metric_names()
 
     def _assert_compiled(self, method):
         if self._is_compiled:
