@@ -119,6 +119,7 @@ class Item:
     aliases: tuple[str, ...] = ()
     strings: tuple[str, ...] = ()       # losses / metrics: names get / compile resolve besides attr and aliases
     examples: tuple[str, ...] = ()      # regularizers / constraints / initializers: constructor expressions
+    formats: tuple[str, ...] = ()       # save / load items: the file formats (schema.FILE_FORMATS), default first
     since: str = VERSIONS[0]
     until: str = VERSIONS[-1]
     file: str = ""
@@ -286,6 +287,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         output_shape=merged.get("output_shape"), weights=weights, note=merged.get("note"),
         aliases=tuple(merged.get("aliases") or ()), strings=tuple(merged.get("strings") or ()),
         examples=tuple(merged.get("examples") or ()),
+        formats=tuple(merged.get("formats") or ()),
         since=norm_version(raw.get("since", VERSIONS[0])), until=norm_version(raw.get("until", VERSIONS[-1])),
         file=filename, input=_frozen(merged.get("input")), valid=tuple(merged.get("valid") or ()),
         config_keys=tuple(merged["config_keys"]) if merged.get("config_keys") is not None else None,

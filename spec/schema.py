@@ -59,6 +59,10 @@ INPUT_DTYPES = ("float32", "int32")
 # (0/1, probabilities in (0, 1)), hinge (-1/1 labels, real scores), positive (both > 0: logarithms,
 # poisson), nonzero (|y_true| bounded away from 0: percentages), labels (small integers both: exact
 # match), real (any real numbers).
+# The save-file formats a save / load item of a version writes or reads (`formats:`): "h5" (HDF5, a whole
+# model or a Keras 2 weights file), "keras" (the keras 3 zip archive), "weights.h5" (keras 3's weights file).
+FILE_FORMATS = ("h5", "keras", "weights.h5")
+
 TARGET_KINDS = ("sparse", "categorical", "binary", "hinge", "positive", "nonzero", "labels", "real")
 
 # Training-mode behaviour a check verifies by statistics (`stochastic: {kind: ...}`).
@@ -197,6 +201,15 @@ def _is_source(v):
     return f"expected a string or a non-empty {{version: string}} map, got {v!r}"
 
 
+def _is_one_of_list(options):
+    def check(v):
+        if not isinstance(v, list) or not v:
+            return f"expected a non-empty list out of {', '.join(options)}, got {v!r}"
+        bad = [x for x in v if x not in options]
+        return f"unknown value(s) {bad}; allowed: {', '.join(options)}" if bad else None
+    return check
+
+
 def _is_str_list(v):
     if isinstance(v, list) and all(isinstance(s, str) and s for s in v):
         return None
@@ -254,6 +267,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "aliases": (False, _is_str_list),
     "examples": (False, _is_str_list),      # constructor expressions an `objects: <area>` domain draws
     "strings": (False, _is_str_list),       # losses / metrics: further names compile and get resolve to it
+    "formats": (False, _is_one_of_list(FILE_FORMATS)),  # save / load items: the file formats of the version
     "output_shape": (False, _is_expr),      # class items only
     "weights": (False, _is_list),           # class items only
     "input": (False, _is_map),              # layers: what the layer accepts (INPUT_FIELDS)
@@ -270,7 +284,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "renamed_from": (False, _is_qualified), # the same item under its name in earlier versions
     "versions": (False, _is_map),
 }
-ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "examples", "strings", "output_shape", "input", "valid", "config_keys",
+ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "examples", "strings", "formats", "output_shape", "input", "valid", "config_keys",
                     "base_config_keys", "stochastic", "stateful", "targets")
 LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
               "stateful", "abstract", "carries_code")
