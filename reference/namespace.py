@@ -220,7 +220,7 @@ def _bind_version(fn, v):
 
 def _add_saving(models, alive, v):
     try:
-        from .saving import hdf5
+        from .saving import hdf5, saving_api
     except ImportError as exc:
         err = exc
 
@@ -228,7 +228,7 @@ def _add_saving(models, alive, v):
             raise NotImplementedError(f"reference.saving.hdf5 is unavailable: {err}")
         models.load_model = load_model
         return
-    models.load_model = surface.wrap_function(hdf5.load_model, alive.get("models.load_model"), v,
+    models.load_model = surface.wrap_function(saving_api.load_model, alive.get("models.load_model"), v,
                                               name="load_model", extra={"api_version": v})
     if v != "3":
         def save_model(model, filepath, overwrite=True, include_optimizer=True):

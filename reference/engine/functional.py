@@ -340,7 +340,7 @@ class Network(Layer):
     def from_config(cls, config, custom_objects=None):
         from .serialization import deserialize_layer
         created = {}
-        for entry in config["layers"]:
+        for entry in _without_mask_operations(config["layers"]):
             layer = deserialize_layer(entry, cls._api_version, custom_objects)
             created[entry.get("name", layer.name)] = (layer, entry)
         tensors = {}   # (layer name, node index, tensor index) -> KerasTensor
@@ -391,6 +391,62 @@ class Network(Layer):
         if cls._api_version == "3" and "trainable" in config:
             model.trainable = bool(config["trainable"])
         return model
+
+
+def _is_tensor_record(value):
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+# keras 3.15's legacy .h5 writer drops the module of those entries, leaving these class names (a file
+# keras 3.15.1 itself cannot load back: "Unknown layer: 'NotEqual'").
+_LEGACY_MASK_OPERATIONS = ("NotEqual", "Any")
+
+
+def _without_mask_operations(entries):
+    """A keras 3 functional config without the operations that compute masks.
+
+    keras 3.15 records the mask a layer is called with as graph nodes: Masking's
+    ``any(not_equal(x, mask_value), axis=-1)`` appears as ``keras.src.ops.numpy`` NotEqual and Any entries
+    whose output is passed as the ``mask`` keyword of the next call. The reference propagates masks from
+    layer to layer itself (as Keras 2 did), so those entries and the ``mask`` keywords that refer to them
+    are left out and the same mask is computed again. An operation used any other way (a keras.ops call
+    in the user's graph) is refused with a clear error: the reference implements layers, not keras.ops."""
+    ops = {e.get("name") for e in entries if str(e.get("module") or "").startswith("keras.src.ops")
+           or ("module" not in e and e.get("class_name") in _LEGACY_MASK_OPERATIONS)}
+    if not ops:
+        return list(entries)
+    out = []
+    for entry in entries:
+        if entry.get("name") in ops:
+            continue
+        nodes = []
+        for node in entry.get("inbound_nodes") or []:
+            if isinstance(node, dict):
+                kwargs = dict(node.get("kwargs") or {})
+                mask = kwargs.get("mask")
+                if _is_tensor_record(mask) and mask["config"]["keras_history"][0] in ops:
+                    kwargs.pop("mask")
+                used = [r for r in _records(node.get("args")) + _records(kwargs)
+                        if r["config"]["keras_history"][0] in ops]
+                if used:
+                    raise ValueError(
+                        f"Layer {entry.get('name')!r} is called on the output of the keras 3 operation "
+                        f"{used[0]['config']['keras_history'][0]!r}: the reference rebuilds layers, not keras.ops "
+                        "calls (only the operations that compute a mask are recomputed by mask propagation).")
+                node = dict(node, kwargs=kwargs)
+            nodes.append(node)
+        out.append(dict(entry, inbound_nodes=nodes))
+    return out
+
+
+def _records(value):
+    if _is_tensor_record(value):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [r for v in value for r in _records(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _records(v)]
+    return []
 
 
 def _node_call(node):

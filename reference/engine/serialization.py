@@ -46,7 +46,10 @@ def legacy_config():
         _LEGACY[0] = before
 
 
-def serialize_layer(layer) -> dict:
+def serialize_layer(layer, nested=False) -> dict:
+    """A layer's entry; `nested`: the layer is held inside another layer (a wrapper's `layer`), which keras 3
+    serializes in full even inside the legacy layout (its models' get_config alone switches to the legacy
+    serializer for their layer entries: keras 3.15 Functional / Sequential get_config)."""
     entry = {"class_name": type(layer).__name__, "config": layer.get_config()}
     if layer._api_version == "3":
         from .training import Model
@@ -62,7 +65,7 @@ def serialize_layer(layer) -> dict:
                 module, registered = "keras.src.models.functional", "Functional"
             else:
                 module = "keras"
-        if _LEGACY[0]:
+        if _LEGACY[0] and not nested:
             return {"class_name": class_name, "config": entry["config"]}
         entry = {"module": module, "class_name": class_name, "config": entry["config"],
                  "registered_name": registered}

@@ -1004,24 +1004,26 @@ class Model(Network):
         import yaml
         return yaml.safe_dump(json.loads(self.to_json()), **kwargs)
 
-    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
-        from ..saving import hdf5
-        return hdf5.save_model(self, filepath, overwrite=overwrite,
-                               include_optimizer=include_optimizer)
+    def save(self, filepath, overwrite=True, include_optimizer=True, zipped=None, **kwargs):
+        from ..saving import saving_api
+        if kwargs and self._api_version == "3":
+            raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
+        return saving_api.save_model(self, filepath, overwrite=overwrite,
+                                     include_optimizer=include_optimizer, zipped=zipped)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
-        from ..saving import hdf5
-        return hdf5.save_weights(self, filepath, overwrite=overwrite)
+        from ..saving import saving_api
+        return saving_api.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False, reshape=False, **kwargs):
-        from ..saving import hdf5
+        from ..saving import saving_api
         if reshape:
             raise NotImplementedError("`reshape` is not implemented by the reference.")
         if self._api_version != "3" and not by_name:
             # Keras 2.2.4 / 2.3.1 (engine/network.py load_weights): skip_mismatch is "only valid
             # when by_name=True"; topological loading ignores it and raises on a mismatch.
             skip_mismatch = False
-        return hdf5.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+        return saving_api.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):

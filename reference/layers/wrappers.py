@@ -70,7 +70,7 @@ class Wrapper(Layer):
     def get_config(self):
         from ..engine.serialization import serialize_layer
         config = super().get_config()
-        config["layer"] = serialize_layer(self.layer)
+        config["layer"] = serialize_layer(self.layer, nested=True)
         return config
 
     @classmethod
@@ -288,9 +288,9 @@ class Bidirectional(Wrapper):
         from ..engine.serialization import serialize_layer
         config = super().get_config()
         config["merge_mode"] = self.merge_mode
-        config["layer"] = serialize_layer(self.forward_layer if self._api_version == "3" else self.layer)
+        config["layer"] = serialize_layer(self.forward_layer if self._api_version == "3" else self.layer, nested=True)
         if self._api_version == "3":
-            config["backward_layer"] = serialize_layer(self.backward_layer)
+            config["backward_layer"] = serialize_layer(self.backward_layer, nested=True)
         return config
 
     @classmethod
