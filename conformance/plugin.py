@@ -49,6 +49,9 @@ def pytest_addoption(parser):
     group.addoption("--examples", type=int, default=None, metavar="N",
                     help="at most N hypothesis examples per check (a quick run; a certification uses the "
                          "full number, 12 for most checks)")
+    group.addoption("--fuzz-cases", type=int, default=None, metavar="N",
+                    help="at most N mutated files per format in the fuzzing safety check (a quick run; a "
+                         "certification uses the full number)")
     group.addoption("--layers-per-family", type=int, default=None, metavar="N",
                     help="a quick profile: of each layer family (spec/layers/<family>.yaml) only the checks "
                          "of its first N layer classes run (the report says which were left out); a "
@@ -132,6 +135,8 @@ def pytest_configure(config):
     if config.getoption("--examples", None):
         # strategies.EXAMPLES_ENV, read when the check modules are imported (collection, after this)
         os.environ["KERAS_CONFORMANCE_EXAMPLES"] = str(config.getoption("--examples"))
+    if config.getoption("--fuzz-cases", None) is not None:
+        os.environ["KERAS_CONFORMANCE_SUITE_FUZZ_CASES"] = str(config.getoption("--fuzz-cases"))
     state = _Session(config)
     config.stash[_STATE] = state
     _CONFIG[:] = [config]

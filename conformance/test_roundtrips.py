@@ -1,7 +1,12 @@
 """Round trips: what is saved and loaded again predicts the same.
 
+File formats come from the spec: ``Model.save``'s ``formats`` in the run's version (``h5`` in 2.x; ``keras``,
+then ``h5``, in 3). A check that writes a file runs once per format: under the item's own id for the
+version's default (first) format, under ``<item>-<format>`` for the others (``test_layer_save[layers.Dense]``
+is a ``.keras`` file in 3 and an ``.h5`` file in 2.x; ``test_layer_save[layers.Dense-h5]`` is 3's legacy file).
+
 Generated for each documented model method that has a round-trip procedure:
-- ``test_roundtrip[Model.save]``: ``save`` to an HDF5 path (``.h5``, every version) -> ``models.load_model``;
+- ``test_roundtrip[Model.save]`` (and ``-<format>``): ``save`` to a path of that format -> ``models.load_model``;
 - ``test_roundtrip[Model.save_weights]``: ``save_weights`` (``.weights.h5``) -> ``load_weights`` on a fresh model;
 - ``test_roundtrip[Model.get_config]``: ``from_config`` (``models.Sequential``) + ``set_weights``;
 - ``test_roundtrip[Model.to_json]`` / ``[Model.to_yaml]``: ``models.model_from_json`` / ``model_from_yaml``.
@@ -21,6 +26,9 @@ the run's API version does not document what it needs):
   stopped, from the same initial weights (tolerance kind ``trajectory``); before the second fit, the
   loaded model must be compiled with the original optimizer's class, ``get_config()`` and number of state
   arrays (a model loaded uncompiled is named as such, not left to crash in ``fit``);
+- ``test_layer_interchange[layers.X]`` (and ``-<format>``): a model holding the layer saved by the
+  implementation loads in the reference, and the same model saved by the reference loads in the
+  implementation, with the same weights and predictions;
 - ``test_load_model_compile_false[models.load_model]``: ``load_model(path, compile=False)`` of a compiled,
   trained model predicts the same and is not compiled (``model.optimizer`` None, ``train_on_batch``
   raises the documented not-compiled error).
@@ -58,7 +66,13 @@ def conformance_cases(ctx, function_name):
     if function_name == "test_layer_config":
         return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call")) for i in _layer_cases(ctx)]
     if function_name == "test_layer_save":
-        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "save")) for i in _layer_cases(ctx)]
+        return [Case(_format_id(i.name, fmt, ctx), i.name, CONFORMANCE_CATEGORY, ("construct", "call", "save"),
+                     {"format": fmt}) for i in _layer_cases(ctx) for fmt in file_formats(ctx)]
+    if function_name == "test_layer_interchange":
+        # not for a layer that carries code (Lambda): loading its file means running the file's code, which
+        # the safety checks and test_layer_save (with the documented opt-in) cover
+        return [Case(_format_id(i.name, fmt, ctx), i.name, CONFORMANCE_CATEGORY, ("construct", "call", "save"),
+                     {"format": fmt}) for i in _layer_cases(ctx) if not i.carries_code for fmt in file_formats(ctx)]
     if function_name == "test_config_roundtrip":
         return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"), {"procedure": i.attr})
                 for i in ctx.spec.items() if i.kind == "method" and i.owner == "Model"
@@ -67,23 +81,44 @@ def conformance_cases(ctx, function_name):
         return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"))
                 for i in ctx.spec.items() if i.name == "Model.load_weights"]
     if function_name == "test_load_model_compile_false":
-        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "compile", "fit", "save"))
-                for i in ctx.spec.items() if i.name == "models.load_model"]
+        return [Case(_format_id(i.name, fmt, ctx), i.name, CONFORMANCE_CATEGORY,
+                     ("construct", "call", "compile", "fit", "save"), {"format": fmt})
+                for i in ctx.spec.items() if i.name == "models.load_model" for fmt in file_formats(ctx)]
     if function_name == "test_resume_training":
-        return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "compile", "fit", "save"))
-                for i in ctx.spec.items() if i.name == "Model.save"]
+        return [Case(_format_id(i.name, fmt, ctx), i.name, CONFORMANCE_CATEGORY,
+                     ("construct", "call", "compile", "fit", "save"), {"format": fmt})
+                for i in ctx.spec.items() if i.name == "Model.save" for fmt in file_formats(ctx)]
     out = []
     for i in ctx.spec.items():
         if i.kind == "method" and i.owner in ("Model", "Sequential") and i.attr in PROCEDURES:
             needs = ("construct", "call", "save") if i.attr == "save" else ("construct", "call")
-            out.append(Case(i.name, i.name, CONFORMANCE_CATEGORY, needs, {"procedure": i.attr}))
+            for fmt in file_formats(ctx) if i.attr == "save" else (None,):
+                out.append(Case(_format_id(i.name, fmt, ctx), i.name, CONFORMANCE_CATEGORY, needs,
+                                {"procedure": i.attr, "format": fmt}))
     return out
 
 
-def _restore(ctx, model, procedure, recipe, tmp):
+# The name a save file of each format gets (keras 3.15 saving_api chooses the format by it).
+SUFFIXES = {"h5": ".h5", "keras": ".keras", "weights.h5": ".weights.h5"}
+
+
+def file_formats(ctx, item="Model.save"):
+    """The formats the spec documents for `item` in the run's version, its default first; ("h5",) for an
+    item that names none (the one format of 2.x)."""
+    entry = ctx.spec.get(item)
+    return (entry.formats or ("h5",)) if entry is not None else ()
+
+
+def _format_id(name, fmt, ctx):
+    """The check id of a file format: the item's own name for the version's default format (so an id reads
+    the same across versions), ``<item>-<format>`` for the others."""
+    return name if fmt is None or fmt == file_formats(ctx)[0] else f"{name}-{fmt}"
+
+
+def _restore(ctx, model, procedure, recipe, tmp, fmt=None):
     K = ctx.K
     if procedure == "save":
-        path = str(tmp / "model.h5")
+        path = str(tmp / f"model{SUFFIXES[fmt]}")
         model.save(path)
         return K.models.load_model(path), [f"model.save({path!r})", f"loaded = K.models.load_model({path!r})"]
     if procedure == "save_weights":
@@ -128,7 +163,7 @@ def test_roundtrip(conformance, case, conformance_check, data, tmp_path_factory)
              "before = np.asarray(model.predict(x, verbose=0))"]
     conformance_check.reproducer = "\n".join(lines + [f"# then {item.name} and restore"])
     conformance_check.exercise(item.name, *_EXERCISES.get(procedure, ()))
-    loaded, steps = _restore(ctx, model, procedure, recipe, tmp)
+    loaded, steps = _restore(ctx, model, procedure, recipe, tmp, case.data.get("format"))
     conformance_check.reproducer = "\n".join(
         lines + steps + ["print(np.max(np.abs(np.asarray(loaded.predict(x, verbose=0)) - before)))"])
     after = ctx.k_numpy(oracle.predict(loaded, x))
@@ -271,7 +306,7 @@ def test_resume_training(conformance, case, conformance_check, data, tmp_path_fa
     recipe, seed = c["recipe"], c["seed"]
     units = recipe["layers"][0][1]["units"]
     xshape, yshape = (_RESUME_SAMPLES,) + tuple(recipe["input_shape"]), (_RESUME_SAMPLES, units)
-    path = str(tmp_path_factory.mktemp("resume") / "model.h5")
+    path = str(tmp_path_factory.mktemp("resume") / f"model{SUFFIXES[case.data['format']]}")
     fit = f"fit(x, y, batch_size={_RESUME_BATCH}, shuffle=False, verbose=0"
     compile_code = f"compile(optimizer=K.optimizers.Adam({lr_name}=0.01), loss='mean_squared_error')"
     conformance_check.exercise("Model.fit", "x", "y", "batch_size", "epochs", "shuffle", "verbose")
@@ -397,7 +432,7 @@ def test_load_model_compile_false(conformance, case, conformance_check, data, tm
     recipe, batch, seed = c["recipe"], c["batch"], c["seed"]
     units = recipe["layers"][0][1]["units"]
     xshape, yshape = (batch,) + tuple(recipe["input_shape"]), (batch, units)
-    path = str(tmp_path_factory.mktemp("nocompile") / "model.h5")
+    path = str(tmp_path_factory.mktemp("nocompile") / f"model{SUFFIXES[case.data['format']]}")
     raises = _not_compiled_error(ctx)
     conformance_check.exercise("models.load_model", "filepath", "compile")
     conformance_check.exercise("Model.save", "filepath")
@@ -538,8 +573,8 @@ def test_layer_config(conformance, case, conformance_check, data):
 @given(data=st.data())
 @settings(strategies.SETTINGS, max_examples=strategies.examples(_EXAMPLES))
 def test_layer_save(conformance, case, conformance_check, data, tmp_path_factory):
-    """A functional model holding the layer, with drawn non-zero weights: ``Model.save`` (``.h5``) then
-    ``models.load_model`` predicts the same and has the same weights."""
+    """A functional model holding the layer, with drawn non-zero weights: ``Model.save`` (in the case's file
+    format) then ``models.load_model`` predicts the same and has the same weights."""
     ctx = conformance
     item = ctx.spec[case.item]
     opt_in = _code_opt_in(ctx, item)
@@ -549,7 +584,7 @@ def test_layer_save(conformance, case, conformance_check, data, tmp_path_factory
     may_refuse = item.carries_code and not opt_in
     lc = harness.draw_case(data, item)
     ctx.locate(item.name)
-    path = str(tmp_path_factory.mktemp("layer_save") / "model.h5")
+    path = str(tmp_path_factory.mktemp("layer_save") / f"model{SUFFIXES[case.data['format']]}")
     conformance_check.exercise(item.name, *lc.kwargs)
     conformance_check.exercise("Model.save", "filepath")
     conformance_check.exercise("models.load_model", "filepath")
@@ -584,3 +619,70 @@ def test_layer_save(conformance, case, conformance_check, data, tmp_path_factory
     for i, (g, e) in enumerate(zip(got, arrays)):
         assert_close(g, e, kind="roundtrip", device=ctx.device, reproducer=conformance_check.reproducer,
                      what=f"{lc!r}: weight {i} after save / load_model")
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(_EXAMPLES))
+def test_layer_interchange(conformance, case, conformance_check, data, tmp_path_factory):
+    """Files move both ways between the implementation and the reference, in each of the version's formats:
+    a functional model holding the layer (drawn non-zero weights), saved by the implementation, loads in the
+    reference with the same weights and predictions; the same model built and saved by the reference loads
+    in the implementation with the same weights and predictions (tolerance ``forward``: two
+    implementations compute them)."""
+    ctx = conformance
+    item = ctx.spec[case.item]
+    fmt = case.data["format"]
+    lc = harness.draw_case(data, item)
+    ctx.locate(item.name)
+    tmp = tmp_path_factory.mktemp("interchange")
+    theirs, ours = str(tmp / f"implementation{SUFFIXES[fmt]}"), str(tmp / f"reference{SUFFIXES[fmt]}")
+    conformance_check.exercise(item.name, *lc.kwargs)
+    conformance_check.exercise("Model.save", "filepath")
+    conformance_check.exercise("models.load_model", "filepath")
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(with_reference=True), harness.build_code(item, lc), harness.inputs_code(lc),
+        f"x = {'xs' if lc.multi else 'xs[0]'}",
+        f"model.save({theirs!r}); in_reference = R.models.load_model({theirs!r})",
+        "print(np.max(np.abs(np.asarray(in_reference.predict(x)) - np.asarray(model.predict(x, verbose=0)))))",
+        harness.build_code(item, lc, ns="R", var="ref_model", layer_var="ref_layer"),
+        "from keras_conformance.conformance import oracle",
+        f"ref_layer.set_weights(oracle.drawn_weights([np.shape(w) for w in ref_layer.get_weights()], {lc.seed + 2}))",
+        f"ref_model.save({ours!r}); in_implementation = K.models.load_model({ours!r})",
+        "print(np.max(np.abs(np.asarray(in_implementation.predict(x, verbose=0)) - np.asarray(ref_model.predict(x)))))"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    ctx.seed(lc.seed)
+    model, layer = harness.build(ctx.K, item, lc)
+    arrays = oracle.drawn_weights([np.shape(w) for w in layer.get_weights()], lc.seed + 2)
+    if arrays:
+        layer.set_weights(arrays)
+    xs = harness.feed(lc, harness.inputs(lc))
+    written = [
+        ("the implementation's file loaded in the reference", model, ctx.k_numpy, theirs, ctx.R, ctx.r_numpy)]
+    ref_model, ref_layer = harness.build(ctx.R, item, lc)
+    # the same draw for the reference's twin (equal arrays where the weight shapes agree; a deviation in the
+    # shapes is the first direction's failure, not a crash here)
+    ref_arrays = oracle.drawn_weights([np.shape(w) for w in ref_layer.get_weights()], lc.seed + 2)
+    if ref_arrays:
+        ref_layer.set_weights(ref_arrays)
+    written.append(("the reference's file loaded in the implementation", ref_model, ctx.r_numpy, ours, ctx.K,
+                    ctx.k_numpy))
+    for what, writer, writer_numpy, path, reader, reader_numpy in written:
+        before = harness.predictions(writer, xs, writer_numpy)
+        saved = [writer_numpy(w) for w in writer.get_weights()]
+        try:
+            writer.save(path)
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"{lc!r}: {what}: save({path!r}) raised {one_line(exc)}{tail}") from None
+        try:
+            loaded = reader.models.load_model(path)
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"{lc!r}: {what}: load_model raised {one_line(exc)}{tail}") from None
+        got = [reader_numpy(w) for w in loaded.get_weights()]
+        assert [np.shape(w) for w in got] == [np.shape(w) for w in saved], (
+            f"{lc!r}: {what}: weight shapes {[np.shape(w) for w in got]}, saved {[np.shape(w) for w in saved]}{tail}")
+        for i, (g, e) in enumerate(zip(got, saved)):
+            assert_close(g, e, kind="roundtrip", device=ctx.device, reproducer=conformance_check.reproducer,
+                         what=f"{lc!r}: {what}: weight {i}")
+        for i, (g, e) in enumerate(zip(harness.predictions(loaded, xs, reader_numpy), before)):
+            assert_close(g, e, kind="forward", device=ctx.device, reproducer=conformance_check.reproducer,
+                         what=f"{lc!r}: {what}: predictions (output {i})")

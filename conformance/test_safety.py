@@ -14,6 +14,18 @@ Generated from the spec's save/load items (``models.load_model``, ``Model.save``
     the file's code (the marker file must not exist afterwards); refusing the file is fine.
 - ``test_safety[models.load_model-truncated]`` / ``[models.load_model-not_hdf5]``: the first half of a
   real ``.h5`` save file, and a text file named ``.h5``: ``load_model`` raises a *clear* error (below).
+- ``test_safety[models.load_model-fuzz]``: FUZZ_CASES mutants (conformance/fuzzing.py: bit flips,
+  overwritten runs, truncations, zeroed blocks, member bytes inside a valid ``.keras`` zip) of the
+  implementation's own save file, per format the version documents for ``Model.save`` (a Dense model
+  compiled with Adam and trained a step, so it has optimizer state), each loaded with the implementation
+  in a child process: none may crash the interpreter, hang, run code (one seed carries a Lambda payload)
+  or be refused with an error that does not name the file (see ``clear_error``'s first rule).
+- ``test_safety[Model.save-archive_members]`` (where the version documents the ``.keras`` archive): the
+  archive ``Model.save`` writes holds ``config.json``, ``metadata.json`` and ``model.weights.h5`` and no
+  member outside its root;
+- ``test_safety[models.load_model-archive_outside_root]``: that archive with one more member,
+  ``../escaped-from-the-archive.txt``: loading it never writes that file outside the archive's folder (it
+  may refuse the archive clearly, or load the model as saved);
 - ``test_safety[Model.save-interrupted]``: a save over an existing file is interrupted (the model's
   ``get_config`` raises in the middle of ``save``); the existing file must still load and predict as
   before: nothing is lost. Skipped where ``save`` never calls the instance's ``get_config`` (the suite
@@ -67,6 +79,9 @@ PROCEDURES = {
     ("models.load_model", "code"): ("construct", "save"),
     ("models.load_model", "truncated"): ("construct", "save"),
     ("models.load_model", "not_hdf5"): (),
+    ("models.load_model", "fuzz"): ("construct", "save"),
+    ("models.load_model", "archive_outside_root"): ("construct", "save"),
+    ("Model.save", "archive_members"): ("construct", "save"),
     ("Model.save", "interrupted"): ("construct", "call", "save"),
 }
 
@@ -77,6 +92,8 @@ def conformance_cases(ctx, function_name):
         item = ctx.spec.get(name)
         if item is None or "models.load_model" not in ctx.spec:
             continue
+        if procedure.startswith("archive") and "keras" not in (ctx.spec["Model.save"].formats or ()):
+            continue   # the version documents no zip archive
         out.append(Case(f"{name}-{procedure}", name, CONFORMANCE_CATEGORY, needs, {"procedure": procedure}))
     return out
 
@@ -84,8 +101,9 @@ def conformance_cases(ctx, function_name):
 def test_safety(conformance, case, conformance_check, tmp_path):
     ctx = conformance
     ctx.locate("models.load_model")
-    {"code": _code, "truncated": _corrupt, "not_hdf5": _corrupt,
-     "interrupted": _interrupted}[case.data["procedure"]](ctx, case, conformance_check, tmp_path)
+    {"code": _code, "truncated": _corrupt, "not_hdf5": _corrupt, "fuzz": _fuzz,
+     "interrupted": _interrupted, "archive_members": _archive_members,
+     "archive_outside_root": _archive_outside_root}[case.data["procedure"]](ctx, case, conformance_check, tmp_path)
 
 
 # -- a file that carries code -----------------------------------------------------------------------------
@@ -218,6 +236,175 @@ def _corrupt(ctx, case, check, tmp_path):
                                  f"{why}\nreproducer:\n{check.reproducer}") from None
         return
     raise AssertionError(f"models.load_model on {what} raised nothing\nreproducer:\n{check.reproducer}")
+
+
+# -- fuzzed files -------------------------------------------------------------------------------------------
+#: Mutants per format in every certification (each is one load in a child process; kept small).
+FUZZ_CASES = 24
+#: --fuzz-cases N (the plugin sets it) caps FUZZ_CASES in a quick run.
+FUZZ_CASES_ENV = "KERAS_CONFORMANCE_SUITE_FUZZ_CASES"
+
+
+def fuzz_cases() -> int:
+    cap = os.environ.get(FUZZ_CASES_ENV)
+    return FUZZ_CASES if not cap else max(1, min(FUZZ_CASES, int(cap)))
+FUZZ_SEED = 10
+#: Seconds one load may take in the child; starting it (importing the framework) gets FUZZ_STARTUP.
+FUZZ_TIMEOUT, FUZZ_STARTUP = 30.0, 600.0
+
+
+def fuzz_load_code(adapter_name: str, api_version: str) -> str:
+    """The child's loader: the implementation under test, resolved as the run resolves it."""
+    return ("from keras_conformance import adapters\n"
+            f"_a = adapters.resolve({adapter_name!r}); _a.configure({api_version!r}); K = _a.keras\n"
+            "def load(path):\n"
+            "    K.models.load_model(path)\n")
+
+
+def _fuzz(ctx, case, check, tmp_path):
+    from keras_conformance.conformance import fuzzing
+    check.exercise("models.load_model", "filepath")
+    check.exercise("Model.save", "filepath")
+    formats = [f for f in ctx.spec["Model.save"].formats if f in (ctx.spec["models.load_model"].formats or ("h5",))]
+    recipe = {"input_shape": (4,), "layers": [("Dense", {"units": 5, "activation": "relu"}),
+                                              ("Dense", {"units": 3})]}
+    x, y = oracle.inputs((8, 4), _SEED), oracle.inputs((8, 3), _SEED + 1)
+    marker = str(tmp_path / "payload-ran.txt")
+    fn, _ = payload(marker)
+    ctx.seed(_SEED)
+    model = oracle.build(ctx.K, ctx.api_version, recipe)
+    # the loss by its full name: keras 3.15.1 cannot re-compile a legacy .h5 whose loss is the alias "mse"
+    # (not even one it wrote), and a seed the implementation cannot load at all would fuzz nothing
+    model.compile(optimizer=ctx.K.optimizers.Adam(), loss="mean_squared_error")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)   # one step: the optimizer has state to save
+    seeds, skipped = [], []
+    for fmt in formats or ["h5"]:
+        path = str(tmp_path / f"seed.{fmt}")
+        try:
+            model.save(path)
+        except Exception as exc:  # noqa: BLE001 - saving is other checks' business; fuzz what saves
+            skipped.append(f"{fmt}: Model.save raised {one_line(exc)}")
+            continue
+        seeds.append((fmt, [path]))
+        if fmt == "h5":
+            carrier = str(tmp_path / "seed_lambda.h5")
+            model.save(carrier)
+            inject_lambda(carrier, fn, ctx.api_version)
+            seeds[-1][1].append(carrier)
+    if not seeds:
+        pytest.skip("Model.save wrote none of the documented formats: " + "; ".join(skipped))
+    files, recipes = [], {}
+    for fmt, paths in seeds:
+        datas = [open(p, "rb").read() for p in paths]
+        for i in range(fuzz_cases()):
+            data, how = fuzzing.mutation(datas[i % len(datas)], FUZZ_SEED, i)
+            path = str(tmp_path / f"mutant_{fmt}_{i:03d}.{fmt}")
+            with open(path, "wb") as fh:
+                fh.write(data)
+            files.append(path)
+            recipes[path] = f"{os.path.basename(paths[i % len(paths)])} {how}"
+    code = fuzz_load_code(ctx.adapter_name, ctx.api_version)
+    outcomes = fuzzing.run_cases(code, files, timeout=FUZZ_TIMEOUT, startup_timeout=FUZZ_STARTUP,
+                                 markers=[marker])
+    bad = [o for o in outcomes if o.kind not in ("loaded", "refused-named") or o.code_ran]
+    counts = fuzzing.tally(outcomes)
+    check.notes.append(f"fuzz: {len(outcomes)} mutants of {', '.join(f for f, _ in seeds)} files: {counts}")
+    check.reproducer = "\n".join([
+        ctx.preamble(), "from keras_conformance.conformance import fuzzing",
+        "# the seed: " + oracle.code(recipe, ctx.api_version).replace("\n", "\n# "),
+        "# model.compile(optimizer=K.optimizers.Adam(), loss='mean_squared_error'); model.fit(x, y) one epoch; model.save(seed)",
+        f"data, how = fuzzing.mutation(open(seed, 'rb').read(), {FUZZ_SEED}, index)   # index: below",
+        "open(path, 'wb').write(data); K.models.load_model(path)"])
+    if bad:
+        lines = [f"  {o}  <- {recipes[o.file]}" for o in bad[:20]]
+        raise AssertionError(
+            f"models.load_model on {len(outcomes)} mutated save files: {counts}; each must load or raise "
+            "an Exception naming the file, never crash, hang or run the file's code:\n" + "\n".join(lines)
+            + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else "")
+            + (f"\n(not fuzzed: {'; '.join(skipped)})" if skipped else "")
+            + f"\nreproducer:\n{check.reproducer}")
+
+
+# -- the .keras zip archive ---------------------------------------------------------------------------------
+#: What a keras 3 `.keras` archive holds (keras 3.15 saving_lib: _CONFIG_FILENAME, _METADATA_FILENAME,
+#: _VARS_FNAME_H5), and the name of the member the crafted archive adds outside the root.
+ARCHIVE_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
+ESCAPING_MEMBER = "../escaped-from-the-archive.txt"
+
+
+def _member_outside_root(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":")
+
+
+def _saved_archive(ctx, check, tmp_path):
+    ctx.seed(_SEED)
+    model = oracle.build(ctx.K, ctx.api_version, RECIPE)
+    path = str(tmp_path / "model.keras")
+    check.exercise("Model.save", "filepath")
+    model.save(path)
+    return model, path
+
+
+def _archive_members(ctx, case, check, tmp_path):
+    """A `.keras` file the implementation writes is a zip whose members all lie inside the archive root and
+    include the three documented ones (a member named `../x` would be written outside the folder by any
+    tool that extracts the archive)."""
+    import zipfile
+    check.reproducer = "\n".join([ctx.preamble(), oracle.code(RECIPE, ctx.api_version), "model.save('model.keras')",
+                                  "import zipfile; print(zipfile.ZipFile('model.keras').namelist())"])
+    _, path = _saved_archive(ctx, check, tmp_path)
+    if not zipfile.is_zipfile(path):
+        raise AssertionError(f"Model.save({path!r}) did not write a zip archive (the .keras format is one)"
+                             f"\nreproducer:\n{check.reproducer}")
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    outside = [n for n in names if _member_outside_root(n)]
+    missing = [n for n in ARCHIVE_MEMBERS if n not in names]
+    if outside or missing:
+        raise AssertionError(f"Model.save wrote a .keras archive with members {names}: "
+                             + (f"{outside} lie outside the archive root" if outside else "")
+                             + ("; " if outside and missing else "") + (f"{missing} missing" if missing else "")
+                             + f"\nreproducer:\n{check.reproducer}")
+
+
+def _archive_outside_root(ctx, case, check, tmp_path):
+    """The implementation's own `.keras` file with one more member, `../escaped-from-the-archive.txt`: loading
+    it must not write that file outside the archive's folder; it may refuse the archive (with a clear
+    error) or load the model as saved."""
+    import zipfile
+    folder = tmp_path / "inside"
+    folder.mkdir()
+    check.reproducer = "\n".join([
+        ctx.preamble(), oracle.code(RECIPE, ctx.api_version), "model.save('inside/model.keras')",
+        "import zipfile", "with zipfile.ZipFile('inside/model.keras', 'a') as zf:",
+        f"    zf.writestr(zipfile.ZipInfo({ESCAPING_MEMBER!r}), b'escaped')",
+        "K.models.load_model('inside/model.keras')", "import os; print(os.path.exists('escaped-from-the-archive.txt'))"])
+    ctx.seed(_SEED)
+    model = oracle.build(ctx.K, ctx.api_version, RECIPE)
+    path = str(folder / "model.keras")
+    check.exercise("Model.save", "filepath")
+    check.exercise("models.load_model", "filepath")
+    model.save(path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr(zipfile.ZipInfo(ESCAPING_MEMBER), b"escaped")
+    escaped = tmp_path / os.path.basename(ESCAPING_MEMBER)
+    x = oracle.inputs(_X_SHAPE, _SEED)
+    try:
+        loaded = ctx.K.models.load_model(path)
+    except Exception as exc:  # noqa: BLE001 - refusing the archive is fine, if said clearly
+        why = clear_error(exc, path)
+        if why is not None:
+            raise AssertionError(f"models.load_model of an archive with a member outside its root raised an "
+                                 f"unclear error: {why}: {one_line(exc)}\nreproducer:\n{check.reproducer}") from None
+        loaded = None
+    if escaped.exists():
+        raise AssertionError(f"models.load_model wrote the archive member {ESCAPING_MEMBER!r} outside the "
+                             f"archive's folder ({escaped})\nreproducer:\n{check.reproducer}")
+    if loaded is not None:
+        assert_close(ctx.k_numpy(oracle.predict(loaded, x)), ctx.k_numpy(oracle.predict(model, x)),
+                     kind="roundtrip", device=ctx.device, reproducer=check.reproducer,
+                     what="models.load_model of the archive with a member outside its root: predictions")
 
 
 # -- an interrupted save ------------------------------------------------------------------------------------

@@ -24,6 +24,9 @@ QUICK_EXAMPLES = 3   # hypothesis draws the simplest examples first (batch 1, de
 # model per example: all ~120 layers at 3 examples are over an hour on two cores, and the recurrent families
 # trace a loop per time step); tox certifies them all
 QUICK_LAYERS = 1
+# and of the fuzzing safety check the first QUICK_FUZZ mutants per format (each real implementation loads them in
+# a child process that imports it first; tox fuzzes with all of them)
+QUICK_FUZZ = 4
 # and the layer families shared out between the real adapters (family i on adapter i mod 4): each family's
 # first class is certified on one real implementation in tests/, every non-layer item on all of them
 REAL_ADAPTERS = [a for a, _ in CERTIFICATIONS if a != "reference"]
@@ -48,7 +51,8 @@ def test_certifies_up_to_declared_deviations(tmp_path, adapter, version):
     # shrinking: a declared deviation fails on every run, and hypothesis shrinking its example rebuilds and
     # retraces a model up to hundreds of times (five minutes on one stateful LSTM check of tf_keras)
     quick = () if adapter == "reference" else (*NO_SHRINK, "--examples", str(QUICK_EXAMPLES),
-                                                "--layers-per-family", str(QUICK_LAYERS), "--layer-shard",
+                                                "--layers-per-family", str(QUICK_LAYERS),
+                                                "--fuzz-cases", str(QUICK_FUZZ), "--layer-shard",
                                                 f"{REAL_ADAPTERS.index(adapter)}/{len(REAL_ADAPTERS)}")
     proc, data = run_suite(tmp_path, "--adapter", adapter, "--api-version", version, *quick,
                            extra_path=Path(__file__).resolve().parent)
