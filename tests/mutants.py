@@ -621,9 +621,77 @@ def load_model_fresh_optimizer(K, v):
     K.set("models.load_model", load_model)
 
 
+@mutant("roundtrips", ALL, "Model.save writes BatchNormalization's moving_mean and moving_variance in each "
+                           "other's place (a weight saved in the wrong order)",
+        items=("layers.BatchNormalization",))
+def save_swaps_batchnorm_statistics(K, v):
+    Base = K.get("models.Model")
+
+    class Model(Base):
+        @_same_signature(Base.save)
+        def save(self, filepath, *args, **kwargs):
+            swapped = [layer for layer in self.layers if type(layer).__name__ == "BatchNormalization"]
+            kept = [layer.get_weights() for layer in swapped]
+            for layer, w in zip(swapped, kept):
+                layer.set_weights(w[:-2] + [w[-1], w[-2]])
+            try:
+                return super().save(filepath, *args, **kwargs)
+            finally:
+                for layer, w in zip(swapped, kept):
+                    layer.set_weights(w)
+    K.set("models.Model", Model)
+
+
+@mutant("roundtrips", KERAS2, "Model.load_weights ignores by_name=True (loads by topology)",
+        items=("Model.load_weights",))
+def load_weights_ignores_by_name(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.load_weights)
+        def load_weights(self, filepath, by_name=False, *args, **kwargs):
+            return super().load_weights(filepath, False, *args, **kwargs)
+    K.set("models.Sequential", Sequential)
+
+
 # --------------------------------------------------------------------------------------------------
 # safety: loading / saving files
 # --------------------------------------------------------------------------------------------------
+@mutant("safety", ("3",), "Model.save writes a .keras archive with one more member, '../notes.txt', outside "
+                          "the archive root", items=("Model.save",))
+def save_archive_member_outside_root(K, v):
+    import zipfile
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @_same_signature(Base.save)
+        def save(self, filepath, *args, **kwargs):
+            out = super().save(filepath, *args, **kwargs)
+            if str(filepath).endswith(".keras"):
+                with zipfile.ZipFile(filepath, "a") as zf:
+                    zf.writestr(zipfile.ZipInfo("../notes.txt"), b"outside")
+            return out
+    K.set("models.Sequential", Sequential)
+
+
+@mutant("safety", ("3",), "models.load_model extracts a .keras archive's members beside it before loading "
+                          "(a member named ../x lands outside the folder)", items=("models.load_model",))
+def load_model_extracts_archive(K, v):
+    import zipfile
+    pristine = K.get("models.load_model")
+
+    @functools.wraps(pristine)
+    def load_model(filepath, *args, **kwargs):
+        if str(filepath).endswith(".keras") and zipfile.is_zipfile(filepath):
+            folder = os.path.dirname(os.path.abspath(filepath))
+            with zipfile.ZipFile(filepath) as zf:
+                for info in zf.infolist():
+                    target = os.path.normpath(os.path.join(folder, info.filename))
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    with open(target, "wb") as fh:
+                        fh.write(zf.read(info))
+        return pristine(filepath, *args, **kwargs)
+    K.set("models.load_model", load_model)
 @mutant("safety", ALL, "models.load_model on a corrupt file raises OSError with an empty message",
         items=('models.load_model',))
 def load_model_unclear_error(K, v):
