@@ -19,7 +19,7 @@ from keras_conformance.conformance import fuzzing
 from keras_conformance.conformance.test_safety import inject_lambda, payload
 from keras_conformance.reference.saving import isolation
 
-QUICK_CASES = 60
+QUICK_CASES = 40
 CASES = int(os.environ.get("KERAS_CONFORMANCE_FUZZ_CASES", QUICK_CASES))
 VERSIONS = ("2.2.4", "2.3", "3")
 TIMEOUT = 30.0

@@ -45,7 +45,7 @@ residual risk, not a hole we know of). Switching it off (``KERAS_CONFORMANCE_ISO
 oneself are safe to read that way.
 
 ``probe_hdf5(data, path)`` raises ``SaveFileError(path, ...)`` when the child dies by a signal, exits
-abnormally, runs past its time limit (default 20 s plus 1 s per 50 MB), or meets a dataset whose
+abnormally, runs past its time limit (default 5 s plus 1 s per 50 MB), or meets a dataset whose
 declared size is absurd for the bytes (more than 1000x the file's size, or more than 1 GiB and more
 than the file could hold uncompressed): such a dataset is refused without being read, since reading it
 is what would exhaust memory. Ordinary read errors (h5py raising OSError, a string that does not
@@ -67,8 +67,9 @@ __all__ = ["probe_hdf5", "set_isolation", "isolation_enabled", "ENV_VAR", "DEFAU
 
 #: ``KERAS_CONFORMANCE_ISOLATE_HDF5=0`` (or false / no / off) reads HDF5 in-process, unprobed.
 ENV_VAR = "KERAS_CONFORMANCE_ISOLATE_HDF5"
-#: Seconds a probe may take, plus 1 s per 50 MB of file (reading a valid file is milliseconds).
-DEFAULT_TIMEOUT = 20.0
+#: Seconds a probe may take, plus 1 s per 50 MB of file (walking a valid Keras file takes ~10 ms: 5 s is a
+#: 500-fold margin, and what a file that loops the HDF5 library costs before it is refused).
+DEFAULT_TIMEOUT = 5.0
 _SECONDS_PER_BYTE = 1.0 / 50e6
 #: Seconds the worker may take to start (import numpy and h5py), once per worker.
 _START_TIMEOUT = 120.0
