@@ -63,6 +63,11 @@ def pytest_addoption(parser):
     group.addoption("--allow-untested", action="store_true", default=False,
                     help="do not fail the run when a documented item is untested (a check of it could "
                          "not be generated from the spec, or no check covers it)")
+    group.addoption("--check-order", default="spec", metavar="ORDER",
+                    help="the order the checks run in: spec (default: category by category, as the spec "
+                         "lists the items), reversed, or shuffled[:SEED] (a seeded permutation); a correct "
+                         "implementation gets the same verdicts in every order (no check depends on state "
+                         "another left behind)")
     group.addoption("--report-html", default=None, metavar="PATH",
                     help="write the conformance report as one self-contained HTML page (items x "
                          "categories, failures with their reproducers, coverage table)")
@@ -137,6 +142,7 @@ def pytest_configure(config):
         os.environ["KERAS_CONFORMANCE_EXAMPLES"] = str(config.getoption("--examples"))
     if config.getoption("--fuzz-cases", None) is not None:
         os.environ["KERAS_CONFORMANCE_SUITE_FUZZ_CASES"] = str(config.getoption("--fuzz-cases"))
+    _check_order(config.getoption("--check-order", "spec"))
     state = _Session(config)
     config.stash[_STATE] = state
     _CONFIG[:] = [config]
@@ -144,6 +150,13 @@ def pytest_configure(config):
         try:
             state.context()
         except _UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        # the reference is the oracle of every check, in this process beside the implementation's own
+        # thread pools: its small products run on one BLAS thread (reference/threads.py says why)
+        from keras_conformance.reference import threads
+        try:
+            threads.limit_process()
+        except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
 
 
@@ -286,6 +299,28 @@ def pytest_collection_modifyitems(session, config, items):
             return -1
         return CATEGORIES.index(case.category) if case.category in CATEGORIES else len(CATEGORIES)
     items[:] = sorted(items, key=order)   # stable: dependency order between categories
+    items[:] = _reordered(items, config.getoption("--check-order"))
+
+
+def _check_order(how: str) -> tuple[str, int]:
+    """--check-order parsed: (spec | reversed | shuffled, seed); anything else is a usage error."""
+    name, _, seed = how.partition(":")
+    if how in ("spec", "reversed") or (name == "shuffled" and (seed == "" or seed.isdigit())):
+        return name, int(seed or 0)
+    raise pytest.UsageError(f"--check-order {how!r}: expected spec, reversed or shuffled[:SEED] "
+                            "(SEED a non-negative integer)")
+
+
+def _reordered(items, how: str):
+    name, seed = _check_order(how)
+    if name == "reversed":
+        return items[::-1]
+    if name == "shuffled":
+        import random
+        shuffled = list(items)
+        random.Random(seed).shuffle(shuffled)
+        return shuffled
+    return items
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from .. import versions
+from .. import threads
 from ..autodiff import Tensor, as_tensor, grad, no_grad
 from .callbacks import CallbackList, History
 from .functional import Network, _as_list
@@ -584,6 +585,7 @@ class Model(Network):
         return values[0] if len(values) == 1 else values
 
     # ---------------------------------------------------------------- *_on_batch
+    @threads.limited
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
                        return_dict=False):
         """One gradient update on one batch; returns the loss (and metrics) before the update."""
@@ -595,12 +597,14 @@ class Model(Network):
         logs = self._stateful_metrics(self._train_batch(xs, ys, sws), reset_metrics)
         return self._logs_to_result(logs, return_dict)
 
+    @threads.limited
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         self._assert_compiled("test_on_batch")
         xs, ys, sws = self._prepare(x, y, sample_weight)
         logs = self._stateful_metrics(self._test_batch(xs, ys, sws), reset_metrics)
         return self._logs_to_result(logs, return_dict)
 
+    @threads.limited
     def predict_on_batch(self, x):
         xs = self._standardize_x(x)
         out = self._predict_batch(xs)
@@ -634,6 +638,7 @@ class Model(Network):
             callbacks.on_test_end(dict(result))
         return result
 
+    @threads.limited
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -787,6 +792,7 @@ class Model(Network):
         raise ValueError("`validation_freq` should be an int or a list/tuple/set of epochs, got "
                          f"{validation_freq!r}.")
 
+    @threads.limited
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
                  callbacks=None, max_queue_size=10, workers=1, use_multiprocessing=False,
                  return_dict=False, **kwargs):
@@ -808,6 +814,7 @@ class Model(Network):
                   + "".join(f" - {k}: {v:.4f}" for k, v in logs.items()))
         return self._logs_to_result(logs, return_dict)
 
+    @threads.limited
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):
         """Outputs for the inputs, computed batch by batch (ndarray, or a list for several)."""
@@ -878,6 +885,7 @@ class Model(Network):
             return cycle()
         return iter(generator)
 
+    @threads.limited
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
                       validation_data=None, validation_steps=None, validation_freq=1,
                       class_weight=None, max_queue_size=10, workers=1, use_multiprocessing=False,
@@ -938,6 +946,7 @@ class Model(Network):
             means.add(self._test_batch(xs, ys, sws), _num_samples(xs))
         return means.result()
 
+    @threads.limited
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
                            workers=1, use_multiprocessing=False, verbose=0):
         self._assert_compiled("evaluate_generator")
@@ -945,6 +954,7 @@ class Model(Network):
         logs = self._generator_test_loop(self._stream(generator), steps)
         return self._logs_to_result(logs)
 
+    @threads.limited
     def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
                           workers=1, use_multiprocessing=False, verbose=0):
         steps = self._steps_for(generator, steps, "steps")
