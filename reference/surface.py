@@ -36,8 +36,10 @@ class Absent:
                              f"documented Keras {self.version} API")
 
 
+@functools.lru_cache(maxsize=None)
 def _accepts(fn):
-    """(names the core accepts, whether it takes **kwargs)."""
+    """(names the core accepts, whether it takes **kwargs). Cached: every documented call binds its
+    arguments through here (a train step's inspect.signature calls cost more than its smallest products)."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
@@ -46,6 +48,7 @@ def _accepts(fn):
     return names, any(p.kind == _VAR_KW for p in params)
 
 
+@functools.lru_cache(maxsize=None)
 def _core_defaults(fn):
     try:
         params = inspect.signature(fn).parameters.values()

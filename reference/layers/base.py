@@ -14,6 +14,8 @@ API; calling it on an array or autodiff Tensor runs it now and returns a Tensor.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 
 import numpy as np
@@ -180,6 +182,17 @@ class InputSpec:
 
 # --- the Layer ----------------------------------------------------------------------------------
 
+
+
+def _parameters(call) -> frozenset:
+    """The parameter names of a layer's ``call`` (what Keras passes it: training, mask, ...), looked up
+    once per function: every forward pass of every layer asks."""
+    return _function_parameters(getattr(call, "__func__", call))
+
+
+@functools.lru_cache(maxsize=None)
+def _function_parameters(fn) -> frozenset:
+    return frozenset(inspect.signature(fn).parameters)
 
 
 class Layer:
@@ -366,12 +379,10 @@ class Layer:
         return mask
 
     def _call_takes_training(self) -> bool:
-        import inspect
-        return "training" in inspect.signature(self.call).parameters
+        return "training" in _parameters(self.call)
 
     def _call_takes(self, name: str) -> bool:
-        import inspect
-        return name in inspect.signature(self.call).parameters
+        return name in _parameters(self.call)
 
     def _run(self, inputs, training=None, mask=None):
         """Eager forward pass on Tensors (the layer must accept their shapes). The input's mask (from a
