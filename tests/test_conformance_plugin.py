@@ -453,3 +453,41 @@ def test_layer_without_input_domain_or_reference_class_is_untested_not_passed(tm
     proc2, data2 = run_suite(tmp_path, *args[:-2], "-k", "Reshape", "--allow-untested")
     assert proc2.returncode == 0, proc2.stdout[-3000:]
     assert data2["items"]["layers.Reshape"]["outcome"] == "untested"
+
+
+def test_check_order_reversed_and_shuffled_run_the_same_checks(tmp_path):
+    """--check-order reverses or permutes (seeded) the checks; a bad order is a usage error naming it."""
+    args = ("--adapter", "reference", "--api-version", "2.3", "-k", "test_signature and layers", "--allow-untested")
+    orders = {}
+    for how in ("spec", "reversed", "shuffled:3"):
+        proc, data = run_suite(tmp_path, *args, "--check-order", how)
+        assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+        orders[how] = [c["id"] for c in data["checks"]]
+    assert len(orders["spec"]) > 50
+    assert orders["reversed"] == orders["spec"][::-1]
+    assert sorted(orders["shuffled:3"]) == sorted(orders["spec"]) and orders["shuffled:3"] != orders["spec"]
+    proc, _ = run_suite(tmp_path, *args, "--check-order", "sideways")
+    assert proc.returncode == 4 and "--check-order 'sideways'" in proc.stdout + proc.stderr
+
+
+def test_cli_diff_says_whether_runs_agree(tmp_path, capsys):
+    from keras_conformance.cli import main
+
+    def report(name, outcomes):
+        path = tmp_path / name
+        path.write_text(json.dumps({"checks": [{"id": i, "outcome": o} for i, o in outcomes.items()]}))
+        return str(path)
+
+    a = report("a.json", {"test_x[Model.fit]": "passed", "test_y[layers.Dense]": "expected-fail"})
+    b = report("b.json", {"test_y[layers.Dense]": "expected-fail", "test_x[Model.fit]": "passed"})
+    c = report("c.json", {"test_x[Model.fit]": "failed"})
+    assert main(["diff", a, b]) == 0
+    assert "identical verdicts" in capsys.readouterr().out
+    assert main(["diff", a, b, c]) == 1
+    out = capsys.readouterr().out
+    assert "test_x[Model.fit]: passed" in out and "failed" in out and "test_y[layers.Dense]" in out
+    assert "absent" in out and "2 with different verdicts" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["diff", a, str(bad)]) == 2
+    assert "bad.json" in capsys.readouterr().err

@@ -4,12 +4,14 @@
                       [-- pytest args]
     keras-conformance update-expectations REPORT.json [--expectations FILE]
     keras-conformance compare reports/*.json -o matrix.html
+    keras-conformance diff run1.json run2.json [...]
     python -m keras_conformance ...
 
 Each API version runs in its own pytest process (a Keras backend cannot be switched in-process, and it
 keeps runs isolated) over the installed conformance package, writing ``<report-dir>/<adapter>-<V>.json`` and, beside it, the same report as a self-contained HTML page
 ``<adapter>-<V>.html``. ``compare`` joins several JSON reports into one HTML compatibility matrix (one
-column per report).
+column per report); ``diff`` says whether several runs of one implementation gave every check the same
+verdict (exit 1 where one differs).
 Without ``--api-version`` the reference is certified for every version in turn, any other adapter for the
 version it claims. Exit status: pytest's (the first non-zero one over several versions; 1 when a documented
 item is untested, unless --allow-untested); 2 for an unknown or unusable adapter or version.
@@ -144,12 +146,41 @@ def compare(argv) -> int:
     return 0
 
 
+def diff(argv) -> int:
+    p = argparse.ArgumentParser(prog="keras-conformance diff",
+                                description="Compare the verdicts of several runs of one implementation "
+                                            "(repeated, or in another --check-order): every check's outcome "
+                                            "must be the same in each. Exit 0 when they are, 1 when not.")
+    p.add_argument("reports", nargs="+", help="JSON reports written by --report-json / keras-conformance")
+    a = p.parse_args(argv)
+    if len(a.reports) < 2:
+        p.error("at least two reports are needed")
+    runs = []
+    for path in a.reports:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            runs.append({c["id"]: c["outcome"] for c in data["checks"]})
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"keras-conformance diff: cannot read {path}: not a conformance JSON report ({exc})",
+                  file=sys.stderr)
+            return 2
+    ids = sorted(set().union(*runs))
+    differ = [(i, [r.get(i, "absent") for r in runs]) for i in ids if len({r.get(i, "absent") for r in runs}) > 1]
+    for check, outcomes in differ:
+        print(f"{check}: " + ", ".join(f"{o} ({path})" for o, path in zip(outcomes, a.reports)))
+    print(f"{len(ids)} checks in {len(runs)} runs: "
+          + (f"{len(differ)} with different verdicts" if differ else "identical verdicts"))
+    return 1 if differ else 0
+
+
 def main(argv=None) -> int:
     own, extra = _split(argv)
     if own and own[0] == "update-expectations":
         return update_expectations(own[1:])
     if own and own[0] == "compare":
         return compare(own[1:])
+    if own and own[0] == "diff":
+        return diff(own[1:])
     p = argparse.ArgumentParser(
         prog="keras-conformance",
         description="Certify a Keras implementation against the documented Keras API "
