@@ -464,13 +464,16 @@ def gradient_model_code(item, case: LayerCase, ns: str = "K", var: str = "model"
     return "\n".join(lines)
 
 
-def expected_config_keys(spec, item) -> set[str] | None:
+def expected_config_keys(spec, item, kwargs=None) -> set[str] | None:
+    """The keys ``get_config()`` holds for a layer constructed with ``kwargs``: the item's, the base
+    layer's, and each of ``config_keys_when_set`` whose argument was given as something other than None."""
     base = spec.get("layers.Layer")
     if item.config_keys is None:
         return None
+    when_set = {k for k in item.config_keys_when_set if (kwargs or {}).get(k) is not None}
     if item.base_config_keys is not None:
-        return set(item.config_keys) | set(item.base_config_keys)
-    return set(item.config_keys) | set((base.config_keys if base is not None else None) or ())
+        return set(item.config_keys) | set(item.base_config_keys) | when_set
+    return set(item.config_keys) | set((base.config_keys if base is not None else None) or ()) | when_set
 
 
 # -- training-mode statistics ------------------------------------------------------------------------------

@@ -546,7 +546,7 @@ def test_layer_config(conformance, case, conformance_check, data):
     ctx.seed(lc.seed)
     model, layer = harness.build(ctx.K, item, lc)
     config = layer.get_config()
-    expected = harness.expected_config_keys(ctx.spec, item)
+    expected = harness.expected_config_keys(ctx.spec, item, lc.kwargs)
     got = set(config)
     if got != expected:
         raise AssertionError(

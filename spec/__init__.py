@@ -127,6 +127,7 @@ class Item:
     valid: tuple[str, ...] = ()         # layers: constraints on a drawn configuration and input
     config_keys: tuple[str, ...] | None = None
     base_config_keys: tuple[str, ...] | None = None   # where the layer lacks some of layers.Layer's
+    config_keys_when_set: tuple[str, ...] = ()        # keys present only when that argument is not None
     stochastic: Any = None              # layers: training-mode behaviour (schema.STOCHASTIC_FIELDS)
     stateful: bool = False              # layers: keeps its states between calls (stateful=True)
     device: str | None = None           # "gpu": documented to run only on a GPU (CuDNNLSTM)
@@ -292,6 +293,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
         file=filename, input=_frozen(merged.get("input")), valid=tuple(merged.get("valid") or ()),
         config_keys=tuple(merged["config_keys"]) if merged.get("config_keys") is not None else None,
         base_config_keys=tuple(merged["base_config_keys"]) if merged.get("base_config_keys") is not None else None,
+        config_keys_when_set=tuple(merged.get("config_keys_when_set") or ()),
         stochastic=_frozen(merged.get("stochastic")), abstract=bool(merged.get("abstract", False)),
         stateful=bool(merged.get("stateful", False)), device=merged.get("device"),
         targets=merged.get("targets", "real"),

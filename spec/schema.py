@@ -274,6 +274,7 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "valid": (False, _is_expr_list),        # layers: constraints a drawn configuration and input must meet
     "config_keys": (False, _is_str_list),   # layers: the keys of get_config() besides the base ones
     "base_config_keys": (False, _is_str_list),  # layers: the base keys, where a layer has not layers.Layer's
+    "config_keys_when_set": (False, _is_str_list),  # layers: keys get_config holds only when that argument is not None
     "stochastic": (False, _is_map),         # layers: training-mode behaviour (STOCHASTIC_FIELDS)
     "stateful": (False, _is_bool),          # layers: keeps states between calls (stateful=True, reset_states)
     "device": (False, _is_one_of(("gpu",))),  # documented to run only there (CuDNNLSTM): skipped elsewhere
@@ -285,8 +286,9 @@ ITEM_FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
     "versions": (False, _is_map),
 }
 ITEM_OVERRIDABLE = ("doc", "note", "returns", "aliases", "examples", "strings", "formats", "output_shape", "input", "valid", "config_keys",
-                    "base_config_keys", "stochastic", "stateful", "targets")
-LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys", "stochastic",
+                    "base_config_keys", "config_keys_when_set", "stochastic", "stateful", "targets")
+LAYER_ONLY = ("output_shape", "weights", "input", "valid", "config_keys", "base_config_keys",
+              "config_keys_when_set", "stochastic",
               "stateful", "abstract", "carries_code")
 
 INPUT_FIELDS = {

@@ -190,7 +190,10 @@ class Dense(Layer):
             "bias_constraint": serialize_object(self.bias_constraint, self._api_version),
         })
         if self._api_version == "3":
-            config.pop("activity_regularizer")
+            # keras 3's Dense lists no activity_regularizer itself; its base Layer.get_config adds the key
+            # only when one is set
+            if self.activity_regularizer is None:
+                config.pop("activity_regularizer")
             config["quantization_config"] = None
         return config
 
