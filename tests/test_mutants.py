@@ -23,6 +23,7 @@ import pytest
 
 from _suite import CONFORMANCE_DIR, NO_SHRINK, run_suite
 from mutants import MUTANTS, TARGETS, MutantAdapter
+from mutants_real import REAL_MUTANTS
 
 TESTS_DIR = Path(__file__).resolve().parent
 TIMEOUT_S = 300
@@ -126,6 +127,57 @@ def test_mutant_is_killed(name, version, tmp_path, record_property):
     assert verdict["readable"], (
         f"mutant {name!r} was caught, but no failure message names its item:\n" + "\n".join(verdict["messages"]))
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+# -- mutants of a real Keras (tests/mutants_real.py): keras 3 on jax, patched in the suite's own process ------
+#: a kill needs one failing example, and each of these breaks the item on every input; fewer examples keep
+#: each real-Keras run (its tracing and compiling) short
+REAL_EXAMPLES = ("--examples", "3")
+
+
+def _real_keras_available():
+    from keras_conformance.adapters import AdapterUnavailable
+    from keras_conformance.adapters.keras3 import Keras3Adapter
+    try:
+        Keras3Adapter("jax")
+    except AdapterUnavailable as exc:
+        pytest.skip(f"real-Keras mutants need keras 3 on jax: {exc.message}")
+
+
+@pytest.mark.parametrize("name", sorted(REAL_MUTANTS))
+def test_real_keras_mutant_is_killed(name, tmp_path, record_property):
+    _real_keras_available()
+    category, description, items, _ = REAL_MUTANTS[name]
+    proc, data = run_suite(tmp_path, "-n", "0", *NO_SHRINK, *REAL_EXAMPLES, "--adapter", f"mutants_real:{name}",
+                           "--api-version", "3", *aim(items), "--allow-untested", extra_path=TESTS_DIR,
+                           target=CATEGORY_MODULES[category], timeout=TIMEOUT_S)
+    assert data is not None, f"no report for mutant {name!r}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert data["adapter"]["name"] == f"mutants_real:{name}"
+    verdict = _verdict(data, category, items)
+    record_property("mutant", {"name": name, "version": "3", "category": f"{category} (real keras3-jax)",
+                               "killed": verdict["killed"], "readable": verdict["readable"],
+                               "by": verdict["by"], "items": list(items)})
+    assert verdict["killed"], (
+        f"real-Keras mutant {name!r} ({description}) SURVIVED the {category} checks of {', '.join(items)}: "
+        + str({c["id"]: c["outcome"] for c in data["checks"]}))
+    assert verdict["readable"], "\n".join(verdict["messages"])
+
+
+def test_real_keras_unmutated_passes_the_checks_that_kill_its_mutants(tmp_path):
+    """The control: keras 3 on jax, unpatched, with its expectations, passes the same aimed checks (same
+    examples), so each kill above is its mutation's and not a deviation keras 3 already has."""
+    _real_keras_available()
+    items = sorted({i for _, _, its, _ in REAL_MUTANTS.values() for i in its})
+    modules = sorted({p for c, _, _, _ in REAL_MUTANTS.values() for p in CATEGORY_MODULES[c]})
+    proc, data = run_suite(tmp_path, "-n", "0", *NO_SHRINK, *REAL_EXAMPLES, "--adapter", "keras3-jax",
+                           "--api-version", "3", *aim(items), "--allow-untested", extra_path=TESTS_DIR, target=modules,
+                           timeout=TIMEOUT_S)
+    assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
+    categories = {c for c, _, _, _ in REAL_MUTANTS.values()}
+    ran = [c for c in data["checks"] if c["category"] in categories]
+    assert ran and {c["item"] for c in ran} == set(items)
+    bad = {c["id"]: c["message"][:300] for c in ran if c["outcome"] in KILLING_OUTCOMES}
+    assert not bad, bad
 
 
 @pytest.mark.parametrize("version", ["2.2.4", "2.3", "3"])
