@@ -117,6 +117,25 @@ def mutation(data: bytes, seed: int, index: int) -> tuple[bytes, str]:
     return out, f"seed={seed} index={index}: {recipe}"
 
 
+def write_mutants(seeds: list[str], n: int, seed: int, folder, name: str) -> tuple[list[str], dict]:
+    """Write ``n`` mutants of the seed files (taken in turn) into ``folder`` as ``<name>_<i>.<ext>``, the
+    seed's extension kept; returns (the files, {file: which seed and how it was mutated})."""
+    datas = []
+    for path in seeds:
+        with open(path, "rb") as fh:
+            datas.append(fh.read())
+    files, recipes = [], {}
+    for i in range(n):
+        data, how = mutation(datas[i % len(datas)], seed, i)
+        source = seeds[i % len(seeds)]
+        path = os.path.join(str(folder), f"{name}_{i:04d}{os.path.splitext(source)[1]}")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        files.append(path)
+        recipes[path] = f"{os.path.basename(source)} {how}"
+    return files, recipes
+
+
 _OPS = ("flip", "overwrite", "truncate", "zero", "mix")
 
 

@@ -295,14 +295,9 @@ def _fuzz(ctx, case, check, tmp_path):
         pytest.skip("Model.save wrote none of the documented formats: " + "; ".join(skipped))
     files, recipes = [], {}
     for fmt, paths in seeds:
-        datas = [open(p, "rb").read() for p in paths]
-        for i in range(fuzz_cases()):
-            data, how = fuzzing.mutation(datas[i % len(datas)], FUZZ_SEED, i)
-            path = str(tmp_path / f"mutant_{fmt}_{i:03d}.{fmt}")
-            with open(path, "wb") as fh:
-                fh.write(data)
-            files.append(path)
-            recipes[path] = f"{os.path.basename(paths[i % len(paths)])} {how}"
+        written, how = fuzzing.write_mutants(paths, fuzz_cases(), FUZZ_SEED, tmp_path, f"mutant_{fmt}")
+        files += written
+        recipes.update(how)
     code = fuzz_load_code(ctx.adapter_name, ctx.api_version)
     outcomes = fuzzing.run_cases(code, files, timeout=FUZZ_TIMEOUT, startup_timeout=FUZZ_STARTUP,
                                  markers=[marker])

@@ -151,6 +151,20 @@ def test_compile_false_and_uncompiled_models(K, tmp_path):
     np.testing.assert_array_equal(K.models.load_model(tmp_path / "bare.keras").predict(x), bare.predict(x))
 
 
+@pytest.mark.parametrize("version", ["2.3", "3"])
+@pytest.mark.parametrize("custom_objects", [["Dense"], {1: object}, "Dense"])
+def test_custom_objects_not_a_dict_is_the_callers_error_not_the_files(version, custom_objects, tmp_path):
+    """A bad argument is refused before the file is read, as a TypeError naming it (not a SaveFileError
+    blaming a good file)."""
+    R = reference.keras(version)
+    model = R.models.Sequential([R.layers.Dense(2, input_shape=(3,))])
+    path = tmp_path / ("m.keras" if version == "3" else "m.h5")
+    model.save(path)
+    with pytest.raises(TypeError, match="custom_objects must be None or a dict") as info:
+        R.models.load_model(path, custom_objects=custom_objects)
+    assert not isinstance(info.value, SaveFileError)
+
+
 def test_sequential_archive_and_weights_file(K, tmp_path):
     model = K.models.Sequential([K.layers.Input((3,)), K.layers.Dense(4), K.layers.Dense(1)], name="s")
     model.compile("sgd", "mse")

@@ -89,22 +89,6 @@ def _load_code(version):
             "    K.models.load_model(path)\n")
 
 
-def _write_mutants(seeds, n, seed, folder, ext):
-    datas = []
-    for p in seeds:
-        with open(p, "rb") as fh:
-            datas.append(fh.read())
-    files, recipes = [], {}
-    for i in range(n):
-        data, recipe = fuzzing.mutation(datas[i % len(datas)], seed, i)
-        path = str(folder / f"mutant_{i:04d}.{ext}")
-        with open(path, "wb") as fh:
-            fh.write(data)
-        files.append(path)
-        recipes[path] = f"{os.path.basename(seeds[i % len(seeds)])} {recipe}"
-    return files, recipes
-
-
 def _summary(outcomes, recipes, elapsed):
     counts = fuzzing.tally(outcomes)
     bad = [o for o in outcomes if o.kind not in ("loaded", "refused-named") or o.code_ran]
@@ -130,7 +114,7 @@ def test_reference_load_model_survives_mutants(version, fmt, tmp_path):
     assert not os.path.exists(marker), "the reference ran the Lambda payload of the seed file"
     folder = tmp_path / "mutants"
     folder.mkdir()
-    files, recipes = _write_mutants(seeds, CASES, FUZZ_SEED, folder, fmt)
+    files, recipes = fuzzing.write_mutants(seeds, CASES, FUZZ_SEED, folder, "mutant")
     t = time.perf_counter()
     outcomes = fuzzing.run_cases(_load_code(version), files, timeout=TIMEOUT, workers=2, markers=[marker])
     bad, text = _summary(outcomes, recipes, time.perf_counter() - t)

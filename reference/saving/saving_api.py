@@ -56,9 +56,18 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     return weights.load_weights(model, path, by_name=by_name, skip_mismatch=skip_mismatch)
 
 
+def _check_custom_objects(custom_objects):
+    # before the file is read: the loaders wrap what goes wrong while reading as the file's fault
+    if custom_objects is not None and not (
+            isinstance(custom_objects, dict) and all(isinstance(k, str) for k in custom_objects)):
+        raise TypeError("load_model: custom_objects must be None or a dict mapping names (str) to classes or "
+                        f"functions; got {type(custom_objects).__name__}: {custom_objects!r:.200}")
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, *, api_version):
     version = _normalize_version(api_version)
     path = os.fspath(filepath)
+    _check_custom_objects(custom_objects)
     if version == "3":
         if keras_archive.is_archive(path):
             return keras_archive.load_archive(path, custom_objects=custom_objects, compile=compile,
