@@ -9,7 +9,7 @@ from .linalg import matmul  # noqa: F401
 from .nn import log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
 from .reductions import max, mean, min, sum  # noqa: F401,A004
 from .shape import concatenate, expand_dims, getitem, reshape, squeeze, stack, transpose  # noqa: F401
-from .windows import pad, windows  # noqa: F401
+from .windows import pad, window_max, window_sum, windows  # noqa: F401
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "square", "sqrt", "exp", "log", "abs",
@@ -17,6 +17,6 @@ __all__ = [
     "matmul",
     "sum", "mean", "max", "min",
     "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack", "getitem",
-    "windows", "pad",
+    "windows", "window_max", "window_sum", "pad",
     "relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
 ]

@@ -4,8 +4,9 @@ GlobalMaxPool2D, GlobalAvgPool2D, ... : the same classes under a second name).
 
 Forward math only, on autodiff Tensors (keras 2.2.4 / 2.3.1 layers/pooling.py and the TensorFlow
 backend's pool2d / pool3d; keras 3.15 layers/pooling/*.py and ops.max_pool / ops.average_pool). The
-input is moved to channels-last (``conv_utils.to_channels_last``), its sliding windows taken
-(``ops.windows``, a strided view) and reduced over the window axes:
+input is moved to channels-last (``conv_utils.to_channels_last``) and each of its sliding windows
+reduced (``ops.window_max`` / ``ops.window_sum``: the max / sum of ``ops.windows``' view over its window
+axes):
 
 - "same" padding is TensorFlow's (every backend agrees): ``ceil(n / stride)`` outputs, the extra
   padded entry after. Max pooling ignores the padded positions (they are -inf); average pooling
@@ -87,24 +88,22 @@ class _Pooling(Layer):
         spatial = tuple(x.shape[1:-1])
         self._output_spatial(spatial)                      # the window must fit ("valid")
         n = self._rank
-        axes = tuple(range(1 + n, 1 + 2 * n))              # (batch, *out, *window, channels)
         if self.padding == "same":
             pads = spatial_padding(spatial, self.pool_size, self.strides, (1,) * n, "same")
             width = [(0, 0)] + list(pads) + [(0, 0)]
             if self._mode == "max":
                 # the padded positions never win the max
-                windows = ops.windows(ops.pad(x, width, constant_values=-np.inf), self.pool_size,
-                                      self.strides)
-                out = ops.max(windows, axis=axes)
+                out = ops.window_max(ops.pad(x, width, constant_values=-np.inf), self.pool_size,
+                                     self.strides)
             else:
                 # TensorFlow's rule: the mean over the valid positions of each window
-                windows = ops.windows(ops.pad(x, width, constant_values=0.0), self.pool_size,
-                                      self.strides)
                 counts = _valid_counts(spatial, self.pool_size, self.strides, pads, x.dtype)
-                out = ops.divide(ops.sum(windows, axis=axes), counts)
+                out = ops.divide(ops.window_sum(ops.pad(x, width, constant_values=0.0), self.pool_size,
+                                                self.strides), counts)
+        elif self._mode == "max":
+            out = ops.window_max(x, self.pool_size, self.strides)
         else:
-            windows = ops.windows(x, self.pool_size, self.strides)
-            out = ops.max(windows, axis=axes) if self._mode == "max" else ops.mean(windows, axis=axes)
+            out = ops.divide(ops.window_sum(x, self.pool_size, self.strides), float(np.prod(self.pool_size)))
         return from_channels_last(out, self.data_format)
 
     def get_config(self):
