@@ -675,8 +675,8 @@ def _output_size(cell) -> int:
 
 
 def _cell_step(cell, x, states, training):
-    import inspect
-    if "training" in inspect.signature(cell.call).parameters:
+    from .base import _parameters
+    if "training" in _parameters(cell.call):
         out, new = cell.call(x, states, training=training)
     else:
         out, new = cell.call(x, states)
