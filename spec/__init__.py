@@ -22,6 +22,7 @@ from .schema import (
     SpecError,
     alive,
     norm_version,
+    parse_yaml,
     read_yaml,
     resolve_param,
     validate,
@@ -218,6 +219,16 @@ def _display_name(path: Path, root: Path) -> str:
     return f"spec/{rel}" if root == ROOT else str(path)
 
 
+@functools.lru_cache(maxsize=None)
+def _read_valid(text: bytes, filename: str) -> dict:
+    """One spec file's contents, parsed and validated once per process (every version's load reads every
+    file; nothing downstream modifies what this returns). Keyed by the bytes themselves, so an edited file
+    is read again however quickly it was rewritten."""
+    raw = parse_yaml(text, filename)
+    validate(raw, filename)
+    return raw
+
+
 def load_raw(root: str | Path | None = None) -> list[tuple[str, str, dict]]:
     """Read and validate every ``*.yaml`` under ``root`` (default: the shipped spec).
 
@@ -231,8 +242,7 @@ def load_raw(root: str | Path | None = None) -> list[tuple[str, str, dict]]:
     where: dict[str, str] = {}
     for path in sorted(root.rglob("*.yaml"), key=lambda p: p.relative_to(root).as_posix()):
         filename = _display_name(path, root)
-        raw = read_yaml(path, filename)
-        validate(raw, filename)
+        raw = _read_valid(path.read_bytes(), filename)
         for name in raw:
             if name in where:
                 raise SpecError(f"{filename}: {name}: defined again (first in {where[name]})")
