@@ -143,6 +143,8 @@ def pytest_configure(config):
     if config.getoption("--fuzz-cases", None) is not None:
         os.environ["KERAS_CONFORMANCE_SUITE_FUZZ_CASES"] = str(config.getoption("--fuzz-cases"))
     _check_order(config.getoption("--check-order", "spec"))
+    if not config.pluginmanager.has_plugin("keras_conformance_no_hypothesis_patch"):
+        config.pluginmanager.register(_NoHypothesisPatch(), "keras_conformance_no_hypothesis_patch")
     state = _Session(config)
     config.stash[_STATE] = state
     _CONFIG[:] = [config]
@@ -370,6 +372,20 @@ def pytest_runtest_setup(item):
     if _case(item) is not None:
         from . import tolerances
         tolerances.begin_check()
+
+
+class _NoHypothesisPatch:
+    """A failing check's reproducer is the report's (every failure carries one): hypothesis' own patch for
+    a failing example would be a diff of the installed conformance module, written into the user's
+    .hypothesis/, and making it parses that module with libcst (about 0.9 s a failing run, mostly its
+    import). This report wrapper runs inside hypothesis' own (trylast), so it drops the examples before that
+    hook looks for them. A plugin of its own: a module holds one function per hook name."""
+
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        if _case(item) is not None:
+            item.__dict__.pop("_hypothesis_failing_examples", None)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
