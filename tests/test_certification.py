@@ -36,6 +36,14 @@ TRAINING_METHODS_3 = [i.name for i in spec.load("3").items(kind="method")
                                     "test_on_batch", "predict_on_batch")]
 
 
+# checks each full reference run holds (the safety and round-trip checks a broken adapter is shown to fail in
+# tests/test_conformance_plugin.py, and the documented error of fit before compile)
+RUN_BY_EVERY_VERSION = ("test_safety[models.load_model-code]", "test_safety[models.load_model-truncated]",
+                        "test_safety[models.load_model-not_hdf5]", "test_safety[Model.save-interrupted]",
+                        "test_config_roundtrip[Model.get_config]", "test_config_roundtrip[Model.to_json]",
+                        "test_resume_training[Model.save]")
+
+
 def _usable(name):
     try:
         adapters.resolve(name)
@@ -78,6 +86,19 @@ def test_certifies_up_to_declared_deviations(tmp_path, adapter, version):
     if version == "3":
         for name in TRAINING_METHODS_3:
             assert checks[f"test_signature[{name}]"]["outcome"] == "passed", checks[f"test_signature[{name}]"]
+    if adapter == "reference":
+        # a full run: every check passes (no declared deviation), and every category is there
+        assert {c["outcome"] for c in data["checks"]} <= {"passed", "skipped"}, \
+            {c["id"]: c["message"] for c in data["checks"] if c["outcome"] != "passed"}
+        assert {"signatures", "numerics", "errors", "shapes", "roundtrips", "capabilities", "safety",
+                "training"} <= set(data["categories"])
+        for expected in ("test_signature[Model.fit]", "test_capability[Model.compile]",
+                         "test_numerics[layers.Dense]", "test_roundtrip[Model.save]", *RUN_BY_EVERY_VERSION,
+                         *(("test_raises[Model.fit-RuntimeError-not_compiled]",) if version != "3" else ())):
+            assert expected in checks, sorted(checks)
+        assert data["items"]["Model.fit"]["outcome"] == "passed"
+        assert data["api_version"] == version and data["adapter"]["name"] == "reference"
+        assert "keras-conformance" in proc.stdout
     if adapter == "reference":
         assert all(c["outcome"] in ("passed", "skipped") for c in data["checks"])
         # every concrete layer of the version: shapes, numerics and round trips generated and passing
