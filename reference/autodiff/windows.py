@@ -83,18 +83,19 @@ def _offset_slices(shape, window, strides, dilation):
 #   (batch, out_1, window_1, out_2, window_2, ..., channels), a reshape in x's own memory order, so the
 #   cotangent is one broadcast product already laid out like x (1.9 ms); other windows one position after
 #   the other, adding up what overlapping windows send to one entry.
-def _window_max_forward(x, *, window, strides, dilation):
+def _reduce_windows(ufunc, x, window, strides, dilation):
     out = None
     for index in _offset_slices(x.shape, window, strides, dilation):
-        out = np.array(x[index]) if out is None else np.maximum(out, x[index], out=out)
+        out = np.array(x[index]) if out is None else ufunc(out, x[index], out=out)
     return out
+
+
+def _window_max_forward(x, *, window, strides, dilation):
+    return _reduce_windows(np.maximum, x, window, strides, dilation)
 
 
 def _window_sum_forward(x, *, window, strides, dilation):
-    out = None
-    for index in _offset_slices(x.shape, window, strides, dilation):
-        out = np.array(x[index]) if out is None else np.add(out, x[index], out=out)
-    return out
+    return _reduce_windows(np.add, x, window, strides, dilation)
 
 
 def _tiling(x_shape, window, strides, dilation):
