@@ -21,6 +21,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 _STATE = pytest.StashKey()
 _PROP = "keras_conformance"
+NO_SHRINK_ENV = "KERAS_CONFORMANCE_NO_SHRINK"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -49,6 +50,9 @@ def pytest_addoption(parser):
     group.addoption("--examples", type=int, default=None, metavar="N",
                     help="at most N hypothesis examples per check (a quick run; a certification uses the "
                          "full number, 12 for most checks)")
+    group.addoption("--no-shrink", action="store_true", default=False,
+                    help="a failing check reports its first failing example without minimising it (for "
+                         "runs that only need to know whether checks fail, such as mutant kill runs)")
     group.addoption("--fuzz-cases", type=int, default=None, metavar="N",
                     help="at most N mutated files per format in the fuzzing safety check (a quick run; a "
                          "certification uses the full number)")
@@ -140,6 +144,8 @@ def pytest_configure(config):
     if config.getoption("--examples", None):
         # strategies.EXAMPLES_ENV, read when the check modules are imported (collection, after this)
         os.environ["KERAS_CONFORMANCE_EXAMPLES"] = str(config.getoption("--examples"))
+    if config.getoption("--no-shrink", False):
+        os.environ[NO_SHRINK_ENV] = "1"                 # strategies.NO_SHRINK_ENV, read as --examples is
     if config.getoption("--fuzz-cases", None) is not None:
         os.environ["KERAS_CONFORMANCE_SUITE_FUZZ_CASES"] = str(config.getoption("--fuzz-cases"))
     _check_order(config.getoption("--check-order", "spec"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 MAX_EXAMPLES = 12
@@ -28,8 +28,15 @@ def examples(n: int) -> int:
     return n if not cap else max(1, min(int(n), int(cap)))
 
 
+# `--no-shrink`: a failing check fails on its first failing example, unminimised (a mutant's kill run only
+# needs to know whether it fails; shrinking takes seconds per failing check)
+NO_SHRINK_ENV = "KERAS_CONFORMANCE_NO_SHRINK"
+_PHASES = ((Phase.explicit, Phase.reuse, Phase.generate) if os.environ.get(NO_SHRINK_ENV)
+           else tuple(settings.default.phases))
+
 SETTINGS = settings(
     derandomize=True,
+    phases=_PHASES,
     database=None,
     deadline=None,
     max_examples=examples(MAX_EXAMPLES),

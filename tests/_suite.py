@@ -42,12 +42,7 @@ def by_id(data):
     return {c["id"]: c for c in data["checks"]}
 
 
-# -- as a pytest plugin of the subprocess (``-p _suite``) ---------------------------------------------------
-# A hypothesis profile without the shrink phase: a check that fails still fails on the first failing
-# example; only the minimisation of that example (seconds per failing check) is skipped. For runs that only
-# need to know *whether* checks fail (the mutants), not the smallest reproducer.
-from hypothesis import Phase, settings  # noqa: E402
-
-NO_SHRINK_PROFILE = "keras-conformance-no-shrink"
-settings.register_profile(NO_SHRINK_PROFILE, phases=[Phase.explicit, Phase.reuse, Phase.generate])
-NO_SHRINK = ("-p", "_suite", "--hypothesis-profile", NO_SHRINK_PROFILE)
+# A failing check still fails on its first failing example; only the minimisation of that example (seconds
+# per failing check) is skipped: for runs that only need to know *whether* checks fail (the mutants, the
+# quick certifications).
+NO_SHRINK = ("--no-shrink",)

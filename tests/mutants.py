@@ -111,6 +111,37 @@ def mutant(category: str, versions: tuple[str, ...], description: str, items: tu
     return register
 
 
+#: (mutant, version) -> why the suite does not catch it (a suite gap, reported; never a weakened mutant)
+SURVIVORS: dict[tuple[str, str], str] = {
+    ("sgd_2x_decay_ignored", "2.3"): "2.3 documents decay only as a key **kwargs accepts (keras 2.3.1 optimizers.py); "
+                                     "the optimizer check draws the named hyper-parameters from their spec domains, "
+                                     "and a **kwargs key has none, so decay stays 0",
+    ("adadelta_uses_new_delta_accumulator", "2.3"): "the optimizer check trains at learning rate 0.01, where an "
+                                                    "Adadelta step (about 1.4e-5) is under the trajectory tolerance "
+                                                    "(atol 2e-5): only gross slips of its rule show",
+}
+
+
+def catalogue():
+    """Every mutant of this folder, of the reference and of a real Keras (tests/mutants_real.py), as the
+    kill command (``keras-conformance mutants``, keras_conformance/mutation.py) and tests/test_mutants.py
+    read them."""
+    from keras_conformance.mutation import Mutant
+    from mutants_real import REAL_MUTANTS, REAL_SURVIVORS, real_adapter_name
+    out = [Mutant(name, "reference", f"mutants:{name}", category, versions, description, TARGETS[name],
+                  {v: why for (n, v), why in SURVIVORS.items() if n == name})
+           for name, (category, versions, description, _) in MUTANTS.items()]
+    out += [Mutant(name, real_adapter_name(), f"mutants_real:{name}", category, ("3",), description, items,
+                   {v: why for (n, v), why in REAL_SURVIVORS.items() if n == name}, REAL_SUITE_ARGS)
+            for name, (category, description, items, _) in REAL_MUTANTS.items()]
+    return out
+
+
+#: a real-Keras kill needs one failing example, and each of those mutants breaks its item on every input;
+#: fewer examples keep each run (keras' tracing and compiling) short
+REAL_SUITE_ARGS = ("--examples", "3")
+
+
 # --------------------------------------------------------------------------------------------------
 # Small helpers for honest overrides
 # --------------------------------------------------------------------------------------------------
@@ -1127,3 +1158,4 @@ from mutants_activations import *  # noqa: E402,F401,F403
 from mutants_training import *  # noqa: E402,F401,F403
 from mutants_callbacks import *  # noqa: E402,F401,F403
 from mutants_regularizers_constraints import *  # noqa: E402,F401,F403
+from mutants_initializers import *  # noqa: E402,F401,F403

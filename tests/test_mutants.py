@@ -1,46 +1,35 @@
 """The suite's mutation score: every mutant in tests/mutants.py must be caught by its target category.
 
-For each mutant x API version it applies to, the conformance check module of the mutant's category runs in
-a subprocess on ``--adapter mutants:<name>`` (tests/ on PYTHONPATH), and its JSON report must show at least
-one check of that category failed (or crashed), with a message that names the documented item. Hypothesis
-runs without its shrink phase there (tests/_suite.py): a failing check fails on its first failing example
-either way; only the minimisation of the reproducer is skipped.
+Each case is one kill run of the kill command (``keras-conformance mutants``, keras_conformance/mutation.py):
+the check modules of the mutant's category in a subprocess on ``--adapter mutants:<name>`` (tests/ on
+PYTHONPATH), only the checks of the items it names, and the JSON report must show at least one of them
+failed (or crashed), with a message that names the documented item. Hypothesis runs with ``--no-shrink``
+there: a failing check fails on its first failing example either way; only the minimisation of the
+reproducer is skipped.
 
-A surviving mutant is a finding about the suite: its case is marked ``xfail(strict=True)`` in ``SURVIVORS``
-with the reason, so it stays visible and turns into a failure once the suite catches it. The kill rate per
-category is printed at the end of the run (tests/conftest.py).
+A surviving mutant is a finding about the suite: its case is marked ``xfail(strict=True)`` from
+``mutants.SURVIVORS`` with the reason, so it stays visible and turns into a failure once the suite catches
+it. The kill rate per category is printed at the end of the run (tests/conftest.py).
 """
 from __future__ import annotations
 
-import importlib
 import os
 import tempfile
 import types
-import zlib
 from pathlib import Path
 
 import pytest
 
-from _suite import CONFORMANCE_DIR, NO_SHRINK, run_suite
-from mutants import MUTANTS, TARGETS, MutantAdapter
+from _suite import NO_SHRINK, run_suite
+from mutants import MUTANTS, REAL_SUITE_ARGS, SURVIVORS, TARGETS, MutantAdapter, catalogue
 from mutants_real import REAL_MUTANTS
 
+from keras_conformance import mutation
+
 TESTS_DIR = Path(__file__).resolve().parent
-TIMEOUT_S = 300
-KILLING_OUTCOMES = ("failed", "crashed")
-
-
-def _category_modules() -> dict[str, list[Path]]:
-    """CONFORMANCE_CATEGORY -> its check modules (conformance/test_*.py; a category may span several:
-    numerics is test_numerics.py and test_weight_objects.py)."""
-    out: dict[str, list[Path]] = {}
-    for path in sorted(Path(CONFORMANCE_DIR).glob("test_*.py")):
-        module = importlib.import_module(f"keras_conformance.conformance.{path.stem}")
-        out.setdefault(module.CONFORMANCE_CATEGORY, []).append(path)
-    return out
-
-
-CATEGORY_MODULES = _category_modules()
+KILLING_OUTCOMES = mutation.KILLING_OUTCOMES
+CATEGORY_MODULES = mutation.category_modules()
+CATALOGUE = {m.adapter: m for m in catalogue()}
 
 
 @pytest.fixture(autouse=True)
@@ -55,86 +44,50 @@ def _bytecode_cache(monkeypatch):
         monkeypatch.setenv("PYTHONPYCACHEPREFIX",
                            os.path.join(tempfile.gettempdir(), f"keras-conformance-pycache-{uid}"))
 
-#: (mutant, version) -> why the suite does not catch it (a suite gap, reported; never a weakened mutant).
-SURVIVORS: dict[tuple[str, str], str] = {
-    ("sgd_2x_decay_ignored", "2.3"): "2.3 documents decay only as a key **kwargs accepts (keras 2.3.1 optimizers.py); "
-                                     "the optimizer check draws the named hyper-parameters from their spec domains, "
-                                     "and a **kwargs key has none, so decay stays 0",
-    ("adadelta_uses_new_delta_accumulator", "2.3"): "the optimizer check trains at learning rate 0.01, where an "
-                                                    "Adadelta step (about 1.4e-5) is under the trajectory tolerance "
-                                                    "(atol 2e-5): only gross slips of its rule show",
-}
 
-# The quick subset (tests/, CI): each mutant in one of the versions it applies to, taken in turn (a stable
-# hash of its name), so every version is covered and each mutant shown killed once; each kill is a fresh
-# interpreter running the mutant's checks (several seconds), and the catalogue grows with every item.
-# KERAS_CONFORMANCE_MUTANTS_ALL=1 (`tox -e mutants`) runs every mutant in every version.
+# The quick subset (tests/, CI): each mutant in one of the versions it applies to (mutation.quick_version),
+# so every version is covered and each mutant shown killed once; each kill is a fresh interpreter running
+# the mutant's checks (several seconds), and the catalogue grows with every item.
+# KERAS_CONFORMANCE_MUTANTS_ALL=1 runs every mutant in every version (as `keras-conformance mutants` does).
 ALL_VERSIONS = bool(os.environ.get("KERAS_CONFORMANCE_MUTANTS_ALL"))
 
 
-def _versions_run(name: str, versions: tuple[str, ...]) -> tuple[str, ...]:
-    return versions if ALL_VERSIONS else (versions[zlib.crc32(name.encode()) % len(versions)],)
+def _versions_run(name: str) -> tuple[str, ...]:
+    m = CATALOGUE[f"mutants:{name}"]
+    return m.versions if ALL_VERSIONS else (mutation.quick_version(m),)
 
 
 CASES = [pytest.param(name, version, id=f"{name}-{version}",
                       marks=[pytest.mark.xfail(reason=SURVIVORS[(name, version)], strict=True)]
                       if (name, version) in SURVIVORS else [])
-         for name, (_, versions, _, _) in MUTANTS.items() for version in _versions_run(name, versions)]
+         for name in MUTANTS for version in _versions_run(name)]
 
 
-# Aimed (the default): a mutant's kill test runs only the checks of the items it names (TARGETS), so the
-# cost grows with the number of mutants, not mutants x items; KERAS_CONFORMANCE_MUTANTS_UNAIMED=1 runs
-# the whole category module instead (to measure what aiming saves).
-AIMED = not os.environ.get("KERAS_CONFORMANCE_MUTANTS_UNAIMED")
-
-
-def aim(items) -> list[str]:
-    """The suite's options selecting the checks of exactly these documented items."""
-    return [arg for item in items for arg in ("--item", item)]
-
-
-def _verdict(data: dict, category: str, items=None) -> dict:
-    killing = [c for c in data["checks"] if c["category"] == category and c["outcome"] in KILLING_OUTCOMES
-               and (items is None or c["item"] in items)]
-    # the check's own words, not hypothesis' "Falsifying example" dump (which repeats the case's item)
-    readable = [c for c in killing if c["item"] in c["message"].split("Falsifying example")[0]
-                or c["item"] in c["id"]]
-    return {"killed": bool(killing), "readable": bool(readable),
-            "by": sorted(c["id"] for c in (readable or killing)),
-            "messages": [f"{c['id']}: {c['outcome']}: {c['message'][:300]}" for c in killing]}
+def _kill(adapter: str, version: str, tmp_path, record_property, label: str):
+    """One kill run through the kill command's own code (keras_conformance/mutation.py), its result
+    recorded for the mutation-score summary (tests/conftest.py)."""
+    m = CATALOGUE[adapter]
+    r = mutation.run_case(m, version, TESTS_DIR, tmp_path, modules=CATEGORY_MODULES[m.category])
+    assert r.report is not None, f"no report for mutant {m.name!r} ({r.outcome}): {r.output}"
+    assert r.report["adapter"]["name"] == adapter and r.report["api_version"] == version
+    strays = sorted({c["item"] for c in r.report["checks"]} - set(m.items))
+    assert not strays, f"the aimed run of mutant {m.name!r} ran checks of other items: {strays}"
+    record_property("mutant", {"name": m.name, "version": version, "category": label, "killed": r.killed,
+                               "readable": r.readable, "by": r.by, "items": list(m.items)})
+    assert r.killed, (f"mutant {m.name!r} ({m.description}) SURVIVED the {m.category} checks of "
+                      f"{', '.join(m.items)} in API {version}: "
+                      + str({c["id"]: c["outcome"] for c in r.report["checks"]}))
+    assert r.readable, (f"mutant {m.name!r} was caught, but no failure message names its item:\n"
+                        + "\n".join(r.messages))
+    return r
 
 
 @pytest.mark.parametrize("name,version", CASES)
 def test_mutant_is_killed(name, version, tmp_path, record_property):
-    category, _, description, _ = MUTANTS[name]
-    items = TARGETS[name]
-    aimed = (*aim(items), "--allow-untested") if AIMED else ()
-    proc, data = run_suite(tmp_path, "-n", "0", *NO_SHRINK, "--adapter", f"mutants:{name}",
-                           "--api-version", version, *aimed, extra_path=TESTS_DIR,
-                           target=CATEGORY_MODULES[category], timeout=TIMEOUT_S)
-    assert data is not None, f"no report for mutant {name!r}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    assert data["adapter"]["name"] == f"mutants:{name}" and data["api_version"] == version
-    if AIMED:
-        strays = sorted({c["item"] for c in data["checks"]} - set(items))
-        assert not strays, f"the aimed run of mutant {name!r} ran checks of other items: {strays}"
-    verdict = _verdict(data, category, items)
-    record_property("mutant", {"name": name, "version": version, "category": category,
-                               "killed": verdict["killed"], "readable": verdict["readable"],
-                               "by": verdict["by"], "items": list(items)})
-    assert verdict["killed"], (
-        f"mutant {name!r} ({description}) SURVIVED the {category} checks of {', '.join(items)} in API {version}: "
-        + str({c["id"]: c["outcome"] for c in data["checks"]}))
-    assert verdict["readable"], (
-        f"mutant {name!r} was caught, but no failure message names its item:\n" + "\n".join(verdict["messages"]))
-    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    _kill(f"mutants:{name}", version, tmp_path, record_property, MUTANTS[name][0])
 
 
 # -- mutants of a real Keras (tests/mutants_real.py): keras 3 on jax, patched in the suite's own process ------
-#: a kill needs one failing example, and each of these breaks the item on every input; fewer examples keep
-#: each real-Keras run (its tracing and compiling) short
-REAL_EXAMPLES = ("--examples", "3")
-
-
 def _real_keras_available():
     from keras_conformance.adapters import AdapterUnavailable
     from keras_conformance.adapters.keras3 import Keras3Adapter
@@ -147,20 +100,7 @@ def _real_keras_available():
 @pytest.mark.parametrize("name", sorted(REAL_MUTANTS))
 def test_real_keras_mutant_is_killed(name, tmp_path, record_property):
     _real_keras_available()
-    category, description, items, _ = REAL_MUTANTS[name]
-    proc, data = run_suite(tmp_path, "-n", "0", *NO_SHRINK, *REAL_EXAMPLES, "--adapter", f"mutants_real:{name}",
-                           "--api-version", "3", *aim(items), "--allow-untested", extra_path=TESTS_DIR,
-                           target=CATEGORY_MODULES[category], timeout=TIMEOUT_S)
-    assert data is not None, f"no report for mutant {name!r}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    assert data["adapter"]["name"] == f"mutants_real:{name}"
-    verdict = _verdict(data, category, items)
-    record_property("mutant", {"name": name, "version": "3", "category": f"{category} (real keras3-jax)",
-                               "killed": verdict["killed"], "readable": verdict["readable"],
-                               "by": verdict["by"], "items": list(items)})
-    assert verdict["killed"], (
-        f"real-Keras mutant {name!r} ({description}) SURVIVED the {category} checks of {', '.join(items)}: "
-        + str({c["id"]: c["outcome"] for c in data["checks"]}))
-    assert verdict["readable"], "\n".join(verdict["messages"])
+    _kill(f"mutants_real:{name}", "3", tmp_path, record_property, f"{REAL_MUTANTS[name][0]} (real keras3-jax)")
 
 
 def test_real_keras_unmutated_passes_the_checks_that_kill_its_mutants(tmp_path):
@@ -169,9 +109,9 @@ def test_real_keras_unmutated_passes_the_checks_that_kill_its_mutants(tmp_path):
     _real_keras_available()
     items = sorted({i for _, _, its, _ in REAL_MUTANTS.values() for i in its})
     modules = sorted({p for c, _, _, _ in REAL_MUTANTS.values() for p in CATEGORY_MODULES[c]})
-    proc, data = run_suite(tmp_path, "-n", "0", *NO_SHRINK, *REAL_EXAMPLES, "--adapter", "keras3-jax",
-                           "--api-version", "3", *aim(items), "--allow-untested", extra_path=TESTS_DIR, target=modules,
-                           timeout=TIMEOUT_S)
+    proc, data = run_suite(tmp_path, "-n", "0", *NO_SHRINK, *REAL_SUITE_ARGS, "--adapter", "keras3-jax",
+                           "--api-version", "3", *mutation.aim(items), "--allow-untested", extra_path=TESTS_DIR,
+                           target=modules, timeout=mutation.DEFAULT_TIMEOUT_S)
     assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     categories = {c for c, _, _, _ in REAL_MUTANTS.values()}
     ran = [c for c in data["checks"] if c["category"] in categories]
@@ -191,7 +131,7 @@ def test_unmutated_copy_passes(version, tmp_path, monkeypatch):
     a mutant is made in changes nothing by itself (each check reaches the same objects through it)."""
     proc, data = run_suite(tmp_path, "-n", "0", *NO_SHRINK, "--examples", str(CONTROL_EXAMPLES),
                            "--adapter", "mutants:unmutated", "--api-version", version, extra_path=TESTS_DIR,
-                           timeout=TIMEOUT_S)
+                           timeout=mutation.DEFAULT_TIMEOUT_S)
     assert data is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     bad = {c["id"]: c["message"][:300] for c in data["checks"] if c["outcome"] not in ("passed", "skipped")}
     assert not bad, bad

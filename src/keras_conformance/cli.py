@@ -5,13 +5,15 @@
     keras-conformance update-expectations REPORT.json [--expectations FILE]
     keras-conformance compare reports/*.json -o matrix.html
     keras-conformance diff run1.json run2.json [...]
+    keras-conformance mutants [--catalogue tests] [--adapter reference|keras3-jax] [--quick] [--jobs N] [...]
     python -m keras_conformance ...
 
 Each API version runs in its own pytest process (a Keras backend cannot be switched in-process, and it
 keeps runs isolated) over the installed conformance package, writing ``<report-dir>/<adapter>-<V>.json`` and, beside it, the same report as a self-contained HTML page
 ``<adapter>-<V>.html``. ``compare`` joins several JSON reports into one HTML compatibility matrix (one
 column per report); ``diff`` says whether several runs of one implementation gave every check the same
-verdict (exit 1 where one differs).
+verdict (exit 1 where one differs); ``mutants`` runs each mutant of the catalogue against its items' checks
+(keras_conformance/mutation.py says how).
 Without ``--api-version`` the reference is certified for every version in turn, any other adapter for the
 version it claims. Exit status: pytest's (the first non-zero one over several versions; 1 when a documented
 item is untested, unless --allow-untested); 2 for an unknown or unusable adapter or version.
@@ -181,6 +183,9 @@ def main(argv=None) -> int:
         return compare(own[1:])
     if own and own[0] == "diff":
         return diff(own[1:])
+    if own and own[0] == "mutants":
+        from keras_conformance import mutation
+        return mutation.main(own[1:])
     p = argparse.ArgumentParser(
         prog="keras-conformance",
         description="Certify a Keras implementation against the documented Keras API "
