@@ -78,3 +78,81 @@ def relu_threshold_ignored(K, v):
 def leaky_relu_default_slip(K, v):
     _replace(K, "leaky_relu", lambda pristine: lambda x, negative_slope=0.2: pristine(
         x, negative_slope=0.3 if negative_slope == 0.2 else negative_slope))
+
+
+# -- one mutant per remaining documented activation (each breaks the formula its spec entry documents) ------
+@mutant("numerics", ALL, "activations.exponential computes expm1: exp(x) - 1 instead of exp(x)",
+        items=("activations.exponential",))
+def exponential_is_expm1(K, v):
+    _replace(K, "exponential", lambda pristine: lambda x: ops.exp(as_tensor(x)) - 1.0)
+
+
+@mutant("numerics", ALL, "activations.linear round-trips x through float16 (a half-precision compute dtype "
+        "leaking into the identity): x comes back rounded to 11 significant bits, documented unchanged",
+        items=("activations.linear",))
+def linear_rounds_through_float16(K, v):
+    def make(pristine):
+        def linear(x):
+            x = as_tensor(x)
+            return ops.cast(ops.cast(x, "float16"), x.dtype)
+        return linear
+    _replace(K, "linear", make)
+
+
+@mutant("numerics", ("3",), "activations.log_softmax ignores `axis`: always the last axis (documented along "
+        "`axis`)", items=("activations.log_softmax",))
+def log_softmax_axis_ignored(K, v):
+    _replace(K, "log_softmax", lambda pristine: lambda x, axis=-1: pristine(x, axis=-1))
+
+
+@mutant("numerics", ("3",), "activations.relu6 clips to [-6, 6] (the lower bound of the ReLU lost): negative "
+        "inputs pass through, documented min(max(x, 0), 6)", items=("activations.relu6",))
+def relu6_symmetric_clip(K, v):
+    _replace(K, "relu6", lambda pristine: lambda x: ops.clip(as_tensor(x), -6.0, 6.0))
+
+
+@mutant("numerics", ALL, "activations.sigmoid slips the sign of the exponent: 1 / (1 + exp(x)), i.e. "
+        "sigmoid(-x)", items=("activations.sigmoid",))
+def sigmoid_sign_slip(K, v):
+    _replace(K, "sigmoid", lambda pristine: lambda x: 1.0 / (ops.exp(as_tensor(x)) + 1.0))
+
+
+@mutant("numerics", ("3",), "activations.silu computes hard_silu: x * relu6(x + 3) / 6 instead of "
+        "x * sigmoid(x)", items=("activations.silu",))
+def silu_is_hard_silu(K, v):
+    def make(pristine):
+        def silu(x):
+            x = as_tensor(x)
+            return x * (ops.clip(x + 3.0, 0.0, 6.0) / 6.0)
+        return silu
+    _replace(K, "silu", make)
+
+
+@mutant("numerics", ALL, "activations.softsign drops the abs: x / (x + 1) instead of x / (abs(x) + 1)",
+        items=("activations.softsign",))
+def softsign_without_abs(K, v):
+    def make(pristine):
+        def softsign(x):
+            x = as_tensor(x)
+            return x / (x + 1.0)
+        return softsign
+    _replace(K, "softsign", make)
+
+
+@mutant("numerics", ALL, "activations.tanh uses 2 * sigmoid(x) - 1 (which is tanh(x / 2)) instead of "
+        "2 * sigmoid(2 x) - 1", items=("activations.tanh",))
+def tanh_half_argument(K, v):
+    _replace(K, "tanh", lambda pristine: lambda x: ops.sigmoid(as_tensor(x)) * 2.0 - 1.0)
+
+
+@mutant("numerics", ("3",), "activations.log_softmax shifts x by its max but takes the log-sum-exp of the "
+        "unshifted x: x - max(x) - log(sum(exp(x), axis)) (the max never added back)",
+        items=("activations.log_softmax",))
+def log_softmax_shift_not_added_back(K, v):
+    def make(pristine):
+        def log_softmax(x, axis=-1):
+            x = as_tensor(x)
+            shift = ops.max(x, axis=axis, keepdims=True)
+            return x - shift - ops.log(ops.sum(ops.exp(x), axis=axis, keepdims=True))
+        return log_softmax
+    _replace(K, "log_softmax", make)

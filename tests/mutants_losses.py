@@ -199,3 +199,136 @@ def sparse_top_k_from_sorted_ids_ignored(K, v):
             return pristine(**a)
         return sparse_top_k_categorical_accuracy
     _replace(K, "metrics.sparse_top_k_categorical_accuracy", make)
+
+
+# -- one mutant per remaining documented loss / metric function (each breaks its spec entry's formula) -----
+@mutant("numerics", ALL, "losses.categorical_hinge takes the sum of the wrong-class scores as `neg` instead of "
+        "their max (sum((1 - y_true) * y_pred) for max((1 - y_true) * y_pred))",
+        items=("losses.categorical_hinge",))
+def categorical_hinge_neg_sum(K, v):
+    def make(pristine):
+        def categorical_hinge(y_true, y_pred):
+            y_true, y_pred = _floats(y_true, y_pred)
+            pos = ops.sum(y_true * y_pred, axis=-1)
+            neg = ops.sum((1.0 - y_true) * y_pred, axis=-1)
+            return ops.maximum(neg - pos + 1.0, 0.0)
+        return categorical_hinge
+    _replace(K, "losses.categorical_hinge", make)
+
+
+@mutant("numerics", KERAS2, "losses.cosine_proximity drops the minus sign: the positive cosine similarity "
+        "(the metric's value), so minimising it pushes the vectors apart", items=("losses.cosine_proximity",))
+def loss_cosine_proximity_positive(K, v):
+    _replace(K, "losses.cosine_proximity",
+             lambda pristine: lambda y_true, y_pred, axis=-1: core_metrics.cosine_proximity(y_true, y_pred, axis=axis))
+
+
+@mutant("numerics", ("2.3", "3"), "losses.cosine_similarity ignores `axis`: always the last axis (documented "
+        "along `axis`)", items=("losses.cosine_similarity",))
+def loss_cosine_similarity_axis_ignored(K, v):
+    def make(pristine):
+        def cosine_similarity(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            a["axis"] = -1
+            return pristine(**a)
+        return cosine_similarity
+    _replace(K, "losses.cosine_similarity", make)
+
+
+@mutant("numerics", ("3",), "losses.huber drops the 0.5 of its quadratic branch: e ** 2 where |e| <= delta "
+        "(documented 0.5 * e ** 2)", items=("losses.huber",))
+def huber_quadratic_without_half(K, v):
+    def make(pristine):
+        def huber(y_true, y_pred, delta=1.0):
+            y_true, y_pred = _floats(y_true, y_pred)
+            error = ops.abs(y_pred - y_true)
+            linear = (error - 0.5 * delta) * delta
+            return ops.mean(ops.where(error.data <= delta, ops.square(error), linear), axis=-1)
+        return huber
+    _replace(K, "losses.huber", make)
+
+
+def _logcosh_without_log2(y_true, y_pred):
+    """The stable form x + softplus(-2 x) of log(cosh(x)) without its constant - log(2)."""
+    y_true, y_pred = _floats(y_true, y_pred)
+    x = y_pred - y_true
+    return ops.mean(x + ops.softplus(x * -2.0), axis=-1)
+
+
+@mutant("numerics", KERAS2, "losses.logcosh forgets the - log(2) of its stable form: mean(x + softplus(-2 x)) "
+        "instead of mean(x + softplus(-2 x) - log 2) = mean(log(cosh(x)))", items=("losses.logcosh",))
+def logcosh_without_log2(K, v):
+    _replace(K, "losses.logcosh", lambda pristine: _logcosh_without_log2)
+
+
+@mutant("numerics", ("3",), "losses.log_cosh sums log(cosh(y_pred - y_true)) over the last axis instead of "
+        "averaging it", items=("losses.log_cosh",))
+def log_cosh_sums_last_axis(K, v):
+    def make(pristine):
+        def log_cosh(y_true, y_pred):
+            y_true, y_pred = _floats(y_true, y_pred)
+            x = y_pred - y_true
+            return ops.sum(x + ops.softplus(x * -2.0) - np.log(2.0), axis=-1)
+        return log_cosh
+    _replace(K, "losses.log_cosh", make)
+
+
+@mutant("numerics", ALL, "losses.mean_absolute_percentage_error leaves out the factor 100: a fraction, "
+        "documented a percentage", items=("losses.mean_absolute_percentage_error",))
+def mape_without_100(K, v):
+    _replace(K, "losses.mean_absolute_percentage_error",
+             lambda pristine: lambda y_true, y_pred: pristine(y_true, y_pred) / 100.0)
+
+
+@mutant("numerics", ALL, "losses.mean_squared_logarithmic_error takes log(y) instead of log(y + 1) "
+        "(log for log1p)", items=("losses.mean_squared_logarithmic_error",))
+def msle_log_without_one(K, v):
+    def make(pristine):
+        def mean_squared_logarithmic_error(y_true, y_pred):
+            y_true, y_pred = _floats(y_true, y_pred)
+            first_log = ops.log(ops.maximum(y_pred, 1e-7))
+            second_log = ops.log(ops.maximum(y_true, 1e-7))
+            return ops.mean(ops.square(first_log - second_log), axis=-1)
+        return mean_squared_logarithmic_error
+    _replace(K, "losses.mean_squared_logarithmic_error", make)
+
+
+@mutant("numerics", ALL, "losses.poisson swaps its arguments: mean(y_true - y_pred * log(y_true + epsilon)) "
+        "instead of mean(y_pred - y_true * log(y_pred + epsilon))", items=("losses.poisson",))
+def poisson_arguments_swapped(K, v):
+    _replace(K, "losses.poisson", lambda pristine: lambda y_true, y_pred: pristine(y_pred, y_true))
+
+
+@mutant("numerics", ("2.3",), "metrics.accuracy averages the matches over the last axis (one value per sample, "
+        "as categorical_accuracy) instead of staying elementwise as keras 2.3.1's", items=("metrics.accuracy",))
+def accuracy_averaged_last_axis_in_2_3(K, v):
+    _replace(K, "metrics.accuracy", lambda pristine: lambda y_true, y_pred: ops.mean(
+        as_tensor(pristine(y_true, y_pred)), axis=-1))
+
+
+@mutant("numerics", ALL, "metrics.categorical_accuracy returns the mean over the batch (one scalar) instead "
+        "of one value per sample", items=("metrics.categorical_accuracy",))
+def categorical_accuracy_batch_mean(K, v):
+    _replace(K, "metrics.categorical_accuracy", lambda pristine: lambda y_true, y_pred: ops.mean(
+        as_tensor(pristine(y_true, y_pred))))
+
+
+@mutant("numerics", ALL, "metrics.sparse_categorical_accuracy keeps the argmax's axis (keepdims): (batch,) "
+        "labels compared with a (batch, 1) argmax broadcast to a (batch, batch) matrix",
+        items=("metrics.sparse_categorical_accuracy",))
+def sparse_categorical_accuracy_keepdims_broadcast(K, v):
+    def make(pristine):
+        def sparse_categorical_accuracy(y_true, y_pred):
+            t = np.asarray(as_tensor(y_true).data)
+            p = np.asarray(as_tensor(y_pred).data)
+            matches = t.astype(np.int64) == np.argmax(p, axis=-1)[..., None]
+            return as_tensor(matches.astype("float32"))
+        return sparse_categorical_accuracy
+    _replace(K, "metrics.sparse_categorical_accuracy", make)
+
+
+@mutant("numerics", ("2.3",), "metrics.cosine_similarity keeps the loss's minus sign in 2.3 (keras 2.3.1's "
+        "metric is the positive cosine similarity)", items=("metrics.cosine_similarity",))
+def metric_cosine_similarity_negative_in_2_3(K, v):
+    _replace(K, "metrics.cosine_similarity",
+             lambda pristine: lambda y_true, y_pred, axis=-1: core_losses.cosine_proximity(y_true, y_pred, axis=axis))
