@@ -195,10 +195,18 @@ def _pad(draw):
     return [shape], {"pad_width": width, "constant_values": draw(st.sampled_from([0.0, -1.5]))}
 
 
+@st.composite
+def _lstm(draw):
+    batch, time, features, units = (draw(st.integers(1, n)) for n in (2, 3, 3, 2))
+    return ([(batch, time, features), (batch, units), (batch, units), (features, 4 * units),
+             (units, 4 * units), (4 * units,)], {"go_backwards": draw(st.booleans())})
+
+
 DRAWERS = {"unary": _unary, "binary": _binary, "where": _where, "clip": _clip, "matmul": _matmul,
            "reduce": _reduce, "axis": _axis, "reshape": _reshape, "transpose": _transpose,
            "expand_dims": _expand_dims, "squeeze": _squeeze, "concatenate": _concatenate,
-           "stack": _stack, "getitem": _getitem, "cast": _cast, "windows": _windows, "pad": _pad}
+           "stack": _stack, "getitem": _getitem, "cast": _cast, "windows": _windows, "pad": _pad,
+           "lstm": _lstm}
 
 
 def _call_op(name, kind, tensors, attrs):

@@ -478,3 +478,38 @@ def test_return_state_output_mask_reaches_the_loss(K):
         else:
             losses.append(float(np.ravel(model.train_on_batch(x, ys[0]))[0]))
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("options", [{}, {"go_backwards": True, "return_sequences": True},
+                                     {"use_bias": False, "return_state": True},
+                                     {"implementation": 1, "return_sequences": True}],
+                         ids=["last", "backwards-sequences", "no-bias-states", "implementation-1"])
+def test_lstm_as_one_primitive_is_the_loop_of_its_cell_steps(K, options, monkeypatch):
+    """An LSTM with tanh and sigmoid and no dropout runs its steps as the one ops.lstm primitive; the same
+    layer on a mask that keeps every step takes the loop of LSTMCell steps. Outputs, states and the
+    gradients with respect to the input, the initial states and every weight agree to float32 rounding."""
+    from keras_conformance.reference.layers import recurrent
+    calls = []
+    fused = recurrent.ops.lstm
+    monkeypatch.setattr(recurrent.ops, "lstm", lambda *a, **k: calls.append(1) or fused(*a, **k))
+    rng = np.random.default_rng(21)
+    x = Variable(rng.standard_normal((3, 5, 4)).astype("float32"))
+    h0, c0 = (Variable(rng.standard_normal((3, 2)).astype("float32")) for _ in range(2))
+    layer = K.layers.LSTM(2, recurrent_activation="sigmoid", **options)
+    layer._maybe_build(x.shape)
+    for w in layer.weights:
+        w.assign(rng.standard_normal(w.shape).astype("float32") * 0.5)
+
+    def run(mask):
+        out = layer.call(x, mask=mask, initial_state=[h0, c0])
+        outs = out if isinstance(out, list) else [out]
+        cotangents = np.random.default_rng(99)
+        loss = sum(ops.sum(o * cotangents.standard_normal(o.shape).astype("float32")) for o in outs)
+        return [o.data for o in outs] + list(grad(loss, [x, h0, c0, *layer.weights]))
+
+    fused_results = run(None)
+    assert calls == [1], "the unmasked call did not run as the one primitive"
+    loop_results = run(np.ones((3, 5), dtype=bool))
+    assert calls == [1], "the masked call ran as the one primitive"
+    for a, b in zip(fused_results, loop_results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -6,7 +6,7 @@
     (dw,) = grad(loss, [w])
 
 Modules: tensor (Tensor, Variable, grad, recording), registry (Primitive, Domain, REGISTRY), and the
-primitive families elementwise, reductions, linalg, shape, nn, windows, gathered in `ops`.
+primitive families elementwise, reductions, linalg, shape, nn, windows, recurrent, gathered in `ops`.
 """
 from .tensor import FLOATX, Tensor, Variable, as_tensor, grad, is_recording, no_grad, unbroadcast  # isort: skip
 from . import ops

@@ -7,6 +7,7 @@ from .elementwise import (abs, add, cast, clip, divide, exp, log, maximum, minim
                           negative, power, sqrt, square, stop_gradient, subtract, where)
 from .linalg import matmul  # noqa: F401
 from .nn import log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
+from .recurrent import lstm  # noqa: F401
 from .reductions import max, mean, min, sum  # noqa: F401,A004
 from .shape import concatenate, expand_dims, getitem, reshape, squeeze, stack, transpose  # noqa: F401
 from .windows import pad, window_max, window_sum, windows  # noqa: F401
@@ -19,4 +20,5 @@ __all__ = [
     "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack", "getitem",
     "windows", "window_max", "window_sum", "pad",
     "relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
+    "lstm",
 ]

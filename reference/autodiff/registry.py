@@ -31,6 +31,8 @@ KINDS = {
     "windows": "one input (batch, *spatial, channels), 1 to 3 spatial axes, and a window, strides and "
                "dilation per spatial axis for which at least one whole window fits",
     "pad": "one input and a (before, after) pair of non-negative ints per axis, and a constant",
+    "lstm": "a sequence (batch, time, features), the states h0, c0 (batch, units), a kernel (features, "
+            "4 units), a recurrent kernel (units, 4 units), a bias (4 units,), and go_backwards",
 }
 
 VALUE_DOMAINS = {

@@ -674,6 +674,16 @@ def _output_size(cell) -> int:
     return int(size) if size is not None else _flat_state_sizes(cell)[0]
 
 
+def _fuses(cell, training) -> bool:
+    """Is ``cell`` the reference's own LSTMCell step with tanh and the logistic sigmoid, no dropout mask
+    drawn (not training, or both rates 0)? Then RNN runs its steps as the one ``ops.lstm`` primitive. A
+    subclass with its own ``call``, another activation, or an active dropout keeps the loop of cell steps."""
+    from .. import activations
+    return (isinstance(cell, LSTMCell) and type(cell).call is LSTMCell.call
+            and cell.activation is activations.tanh and cell.recurrent_activation is activations.sigmoid
+            and (not training or (cell.dropout == 0 and cell.recurrent_dropout == 0)))
+
+
 def _cell_step(cell, x, states, training):
     from .base import _parameters
     if "training" in _parameters(cell.call):
@@ -939,7 +949,10 @@ class RNN(Layer):
         keep = None if mask is None else self._step_mask(x, mask)
         if hasattr(self.cell, "_reset_masks"):
             self.cell._reset_masks()
-        last, outputs, states = self._loop(x, states, keep, training)
+        if keep is None and _fuses(self.cell, training):
+            last, outputs, states = self._lstm_sequence(x, states)
+        else:
+            last, outputs, states = self._loop(x, states, keep, training)
         if hasattr(self.cell, "_reset_masks"):
             self.cell._reset_masks()
         if self.stateful:
@@ -980,6 +993,17 @@ class RNN(Layer):
             outputs.append(out)
             previous, states = out, list(new)
         return outputs[-1], ops.stack(outputs, axis=1), states
+
+    def _lstm_sequence(self, x, states):
+        """``_loop`` for an LSTMCell as documented (tanh, sigmoid, no dropout active): the same steps as
+        one primitive (autodiff/recurrent.py), whose backward runs through time without a node per step."""
+        cell, u = self.cell, self.cell.units
+        bias = cell.bias if cell.use_bias else np.zeros((4 * u,), dtype=x.dtype)
+        hc = ops.lstm(x, states[0], states[1], cell.kernel, cell.recurrent_kernel, bias,
+                      go_backwards=self.go_backwards)
+        last = hc[:, -1]
+        h = last[:, :u]
+        return h, hc[..., :u], [h, last[:, u:2 * u]]
 
     # -- configuration --
     def _rnn_config(self):
