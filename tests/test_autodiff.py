@@ -333,6 +333,25 @@ def test_two_layer_mlp_with_softmax_cross_entropy_matches_finite_differences():
 
 # ---- the engine -----------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("x,window,strides,expected", [
+    # 2x2 windows tiling a 2x4 image; the first window [[1, 3], [3, 2]] has two maxima
+    ([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 0.0, 0.0]], (2, 2), (2, 2), [[0.0, 1.0, 10.0, 0.0], [0.0, 0.0, 0.0, 0.0]]),
+    # overlapping 1-D windows of [3, 3, 1]: the first window's maximum is its first entry
+    ([3.0, 3.0, 1.0], (2,), (1,), [1.0, 10.0, 0.0]),
+])
+def test_window_max_gives_a_window_cotangent_to_its_first_maximum(x, window, strides, expected):
+    """Equal maxima in a window: the first in the window's row-major order takes its whole cotangent. The
+    expected values are what tf.nn.max_pool2d / max_pool1d, jax.lax.reduce_window with max and (2-D)
+    torch.nn.functional.max_pool2d give for these inputs with output cotangents [1, 10] (checked with
+    tensorflow 2.21, jax and torch 2.13 on 2026-12-04): MaxPooling's gradient in every Keras backend."""
+    x = np.array(x, dtype=np.float32)
+    x = x.reshape((1,) + x.shape + (1,))
+    t = Tensor(x)
+    out = ops.window_max(t, window, strides)
+    (g,) = grad(out, [t], output_gradient=np.array([1.0, 10.0], dtype=np.float32).reshape(out.shape))
+    np.testing.assert_array_equal(g.reshape(np.shape(expected)), expected)
+
+
 def test_a_tensor_used_several_times_accumulates_its_gradients():
     x = Tensor(np.array([1.0, -2.0, 3.0]))
     y = ops.sum(x * x + x + ops.exp(x) * x)

@@ -79,10 +79,11 @@ def _offset_slices(shape, window, strides, dilation):
 # its VJP, comparing and writing back through the view, 9.9 ms), so:
 # - forward: one window position after the other (a handful: 4 for a 2x2 pool), each step vectorised
 #   over batch, pixels and channels (0.85 ms);
-# - VJP of windows that tile x (stride = window, no dilation: every pooling layer's default): x seen as
-#   (batch, out_1, window_1, out_2, window_2, ..., channels), a reshape in x's own memory order, so the
-#   cotangent is one broadcast product already laid out like x (1.9 ms); other windows one position after
-#   the other, adding up what overlapping windows send to one entry.
+# - VJP of the sum over windows that tile x (stride = window, no dilation: every pooling layer's default):
+#   x seen as (batch, out_1, window_1, out_2, window_2, ..., channels), a reshape in x's own memory order, so
+#   the cotangent is one broadcast already laid out like x; other windows one position after the other,
+#   adding up what overlapping windows send to one entry. The max's VJP goes one position after the other
+#   too (its first maximum takes the window's cotangent).
 def _reduce_windows(ufunc, x, window, strides, dilation):
     out = None
     for index in _offset_slices(x.shape, window, strides, dilation):
@@ -122,30 +123,27 @@ def _spread(contribution, x_shape, covered, dtype):
 
 
 def _window_max_vjp(g, out, x, *, window, strides, dilation):
-    # Equal maxima share the cotangent equally, as `max` (TensorFlow's reduce_max gradient) does.
-    tiling = _tiling(x.shape, window, strides, dilation)
-    if tiling is not None:
-        covered, split, window_axes = tiling
-        winners = x[covered].reshape(split) == np.expand_dims(out, window_axes)
-        share = np.expand_dims(g, window_axes)
-        if np.count_nonzero(winners) != out.size:        # some window has several maxima (relu's zeros)
-            # counted one window position after the other: np.sum over the small window axes is ~5x slower
-            ties = np.zeros(out.shape, g.dtype)
-            for offset in itertools.product(*(range(w) for w in window)):
-                at = [slice(None)] * winners.ndim
-                for axis, k in zip(window_axes, offset):
-                    at[axis] = k
-                ties += winners[tuple(at)]
-            share = share / np.expand_dims(ties, window_axes)
-        return (_spread(winners * share, x.shape, covered, g.dtype),)
-    index = list(_offset_slices(x.shape, window, strides, dilation))
-    ties = np.zeros(out.shape, g.dtype)
-    for i in index:
-        ties += x[i] == out
-    share = g / ties
+    # A window's whole cotangent goes to its first maximum in the window's row-major order, as TensorFlow's
+    # MaxPoolGrad, XLA's select-and-scatter (jax) and torch's max_pool2d indices all give it: equal maxima
+    # (a window of relu's zeros) are not shared, unlike `max`'s. One window position after the other, each
+    # vectorised over batch, pixels and channels; `open_` marks the windows whose maximum is still to come.
+    open_ = np.empty(out.shape, dtype=bool)
+    first = np.empty(out.shape, dtype=bool)
+    disjoint = _tiling(x.shape, window, strides, dilation) is not None
     gx = np.zeros(x.shape, g.dtype)
-    for i in index:
-        gx[i] += (x[i] == out) * share
+    positions = list(_offset_slices(x.shape, window, strides, dilation))
+    for k, index in enumerate(positions):
+        np.equal(x[index], out, out=first)
+        if k == 0:
+            np.logical_not(first, out=open_)
+        else:
+            first &= open_
+            if k < len(positions) - 1:
+                open_ ^= first                         # open, and not found here (first is within open_)
+        if disjoint:
+            np.multiply(g, first, out=gx[index])
+        else:
+            gx[index] += g * first
     return (gx,)
 
 
