@@ -220,3 +220,81 @@ def gru_config_drops_reset_after(K, v):
         config.pop("reset_after", None)
         return config
     _override(K, "GRU", get_config=get_config)
+
+
+# -- the cells themselves (layers.RNN's `cell` domain builds them from the namespace) ----------------------
+@mutant("numerics", ALL, "layers.LSTMCell returns its new states in the order [c, h] (documented [h, c]): the "
+        "next step reads the carry as the previous output, and return_state gives them swapped",
+        items=("layers.LSTMCell", "layers.RNN"))
+def lstm_cell_states_c_before_h(K, v):
+    Base = K.get("layers.LSTMCell")
+
+    def call(self, inputs, states, training=None):
+        h, (h_again, c) = Base.call(self, inputs, states, training=training)
+        return h, [c, h_again]
+    _override(K, "LSTMCell", call=call)
+
+
+@mutant("numerics", ALL, "layers.GRUCell reads the gates from its fused kernels and bias in the order r, z, h "
+        "(PyTorch's reset-first layout) instead of Keras' z, r, h", items=("layers.GRUCell", "layers.RNN"))
+def gru_cell_gate_order_rzh(K, v):
+    def call(self, inputs, states, training=None):
+        h_tm1 = states[0]
+        u = self.units
+        input_bias = recurrent_bias = None
+        if self.use_bias:
+            input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
+        x = ops.matmul(inputs, self.kernel)
+        if input_bias is not None:
+            x = x + input_bias
+        x_r, x_z, x_h = self._split(x, 3)                 # the slip: r before z
+        if self.reset_after:
+            inner = ops.matmul(h_tm1, self.recurrent_kernel)
+            if recurrent_bias is not None:
+                inner = inner + recurrent_bias
+        else:
+            inner = ops.matmul(h_tm1, self.recurrent_kernel[:, :2 * u])
+        r = self.recurrent_activation(x_r + inner[:, :u])
+        z = self.recurrent_activation(x_z + inner[:, u:2 * u])
+        if self.reset_after:
+            hh = self.activation(x_h + r * inner[:, 2 * u:])
+        else:
+            hh = self.activation(x_h + ops.matmul(r * h_tm1, self.recurrent_kernel[:, 2 * u:]))
+        h = z * h_tm1 + (1.0 - z) * hh
+        return h, [h]
+    _override(K, "GRUCell", call=call)
+
+
+@mutant("numerics", ALL, "layers.SimpleRNNCell leaves its bias out of the step: activation(x @ kernel + h @ "
+        "recurrent_kernel)", items=("layers.SimpleRNNCell", "layers.RNN"))
+def simple_rnn_cell_ignores_bias(K, v):
+    def call(self, inputs, states, training=None):
+        out = self.activation(ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel))
+        return out, [out]
+    _override(K, "SimpleRNNCell", call=call)
+
+
+@mutant("numerics", ALL, "layers.StackedRNNCells returns its first cell's output instead of its last cell's "
+        "(the states are right); an RNN given a list of cells stacks them with it",
+        items=("layers.StackedRNNCells", "layers.RNN"))
+def stacked_cells_first_output(K, v):
+    RNNBase = K.get("layers.RNN")
+
+    def call(self, inputs, states, training=None):
+        from keras_conformance.reference.layers.recurrent import _cell_step, _flat_state_sizes
+        new_states, k, first = [], 0, None
+        for cell in self.cells:
+            n = len(_flat_state_sizes(cell))
+            inputs, cell_states = _cell_step(cell, inputs, list(states[k:k + n]), training)
+            first = inputs if first is None else first
+            new_states += list(cell_states)
+            k += n
+        return first, new_states
+    _override(K, "StackedRNNCells", call=call)
+    Mutated = K.get("layers.StackedRNNCells")
+
+    def __init__(self, cell, *args, **kwargs):
+        if isinstance(cell, (list, tuple)):
+            cell = Mutated(cells=list(cell))
+        RNNBase.__init__(self, cell, *args, **kwargs)
+    _override(K, "RNN", __init__=__init__)
