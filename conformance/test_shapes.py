@@ -10,6 +10,8 @@ implementation produces (``predict`` of a functional model holding the layer, an
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,6 +26,9 @@ CONFORMANCE_CATEGORY = "shapes"
 def conformance_cases(ctx, function_name):
     if function_name == "test_layer_nodes":
         return conformance_cases_nodes(ctx)
+    if function_name == "test_summary_counts":
+        return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct",))
+                for i in ctx.spec.items() if i.owner == "Model" and i.attr == "summary"]
     # a functional form (layers.add) is checked like its class (layers.Add), built with the function
     forms = function_name == "test_output_shape"
     return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call"))
@@ -146,3 +151,31 @@ def test_layer_nodes(conformance, case, conformance_check):
         else:
             assert got is expected[node], (f"{item.name}({node}) is {got!r}, documented the tensor of call "
                                            f"{node}: {expected[node]!r}{tail}")
+
+
+# -- Model.summary's parameter counts ----------------------------------------------------------------------
+SUMMARY_MODEL_CODE = ("model = {ns}.models.Sequential([{ns}.layers.Dense(3, input_shape=(4,)), "
+                      "{ns}.layers.BatchNormalization()])")
+_COUNTS = re.compile(r"(Total|Trainable|Non-trainable) params: ([\d,]+)")
+
+
+def _summary_counts(K) -> dict:
+    """The three counts ``summary(print_fn=...)`` prints for SUMMARY_MODEL_CODE's model."""
+    model = K.models.Sequential([K.layers.Dense(3, input_shape=(4,)), K.layers.BatchNormalization()])
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(str(line)))
+    return {kind: int(n.replace(",", "")) for kind, n in _COUNTS.findall("\n".join(lines))}
+
+
+def test_summary_counts(conformance, case, conformance_check):
+    """What ``model.summary(print_fn=...)`` prints as its total, trainable and non-trainable parameter
+    counts (every Keras version prints the three lines) on Dense(3) then BatchNormalization (whose moving
+    mean and variance are not trainable), against the reference's."""
+    ctx = conformance
+    conformance_check.reproducer = "\n".join([ctx.preamble(), SUMMARY_MODEL_CODE.format(ns="K"),
+                                              "model.summary()"])
+    conformance_check.exercise(case.item, "print_fn")
+    got, expected = _summary_counts(ctx.K), _summary_counts(ctx.R)
+    assert got == expected, (f"{case.item}: the counts printed are {got}, the reference prints {expected} "
+                             f"(Dense(3) on 4 features: 15 trainable; BatchNormalization: 6 trainable, 6 not)"
+                             f"\nreproducer:\n{conformance_check.reproducer}")

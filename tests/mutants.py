@@ -122,9 +122,6 @@ SURVIVORS: dict[tuple[str, str], str] = {
     ("log_softmax_axis_ignored", "3"): "the activation check's 12 derandomized examples draw log_softmax's axis "
                                        "only as omitted or 1 on a 2-D x (the last axis either way): axis 0 of "
                                        "its domain is never tried",
-    **{("summary_counts_every_weight_trainable", v): "no check reads what Model.summary prints: its only check is "
-                                                     "the signature (summary_without_print_fn is killed there)"
-       for v in ALL},
     **{("dot_function_drops_normalize", v): "the numerics check of the function form layers.dot draws normalize "
                                             "only as omitted or False in its 12 examples, and the form has no "
                                             "gradient check (the class layers.Dot's checks draw it)"
