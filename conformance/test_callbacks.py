@@ -61,6 +61,10 @@ _CHECKS = {"test_callback_hooks": "callbacks.Callback", "test_history": "callbac
 
 
 def conformance_cases(ctx, function_name):
+    if function_name == "test_batch_hook_alias":
+        return [Case(id=i.name, item=i.name, category=CONFORMANCE_CATEGORY, needs=("construct", "call", "compile", "fit"))
+                for i in ctx.spec.items(kind="method") if i.owner == "callbacks.Callback" and i.attr in BATCH_ALIASES
+                and f"callbacks.Callback.{BATCH_ALIASES[i.attr]}" in ctx.spec]
     item = _CHECKS[function_name]
     if item not in ctx.spec:
         return []
@@ -233,6 +237,38 @@ def test_callback_hooks(conformance, case, conformance_check, data):
     if got.seen_model is not model:
         raise AssertionError(f"{what}: the callback's `model` at on_train_begin is {got.seen_model!r}, documented "
                              f"the model being trained\nreproducer:\n{check.reproducer}")
+
+
+#: the 2.x batch hooks that 2.3 and 3 keep as aliases: on_train_batch_* calls them
+BATCH_ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
+
+
+@given(data=st.data())
+@settings(strategies.SETTINGS, max_examples=strategies.examples(2))
+def test_batch_hook_alias(conformance, case, conformance_check, data):
+    """A callback overriding only ``on_batch_begin`` (or ``on_batch_end``), where the version documents it
+    beside ``on_train_batch_begin`` (2.3 and 3: the train-batch hook calls it), is called at each training
+    batch of ``fit``, with the index and logs the reference gives."""
+    ctx, check = conformance, conformance_check
+    hook = ctx.spec[case.item].attr
+    n, batch_size = data.draw(st.sampled_from([(4, 2), (5, 2), (3, 3)]), label="n, batch_size")
+    c = _case(data, ctx, data.draw(st.integers(1, 2), label="epochs"), n, batch_size, validation=False)
+    model, ref = _pair(ctx, check, c)
+    x, y, kwargs = oracle.fit_arrays(c)
+    check.reproducer += "\n" + "\n".join([
+        "from keras_conformance.conformance.test_callbacks import recorder",
+        "x, y, kwargs = oracle.fit_arrays(case)",
+        f"got, expected = recorder(K, [{hook!r}], a.to_numpy)(), recorder(R, [{hook!r}], np.asarray)()",
+        "model.fit(x, y, verbose=0, callbacks=[got], **kwargs); ref.fit(x, y, verbose=0, callbacks=[expected], **kwargs)",
+        "print(got.calls, expected.calls)"])
+    _fit_exercise(check, kwargs)
+    check.exercise(case.item, "batch", "logs")
+    got, expected = recorder(ctx.K, [hook], ctx.k_numpy)(), recorder(ctx.R, [hook], ctx.r_numpy)()
+    model.fit(x, y, verbose=0, callbacks=[got], **kwargs)
+    ref.fit(x, y, verbose=0, callbacks=[expected], **kwargs)
+    assert expected.calls, f"the reference never called {hook}: the check would compare nothing"
+    _compare_calls(ctx, got.calls, expected.calls, f"{case.item} alone overridden, Dense({c['units']}) on {n} "
+                   f"samples, batch_size={batch_size}, epochs={c['fit']['epochs']}", check.reproducer)
 
 
 def _epochs_case(ctx, check, data):

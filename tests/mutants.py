@@ -130,10 +130,6 @@ SURVIVORS: dict[tuple[str, str], str] = {
                                                "where a pair like axes=[1, 2] needs axes 1 and 2 of equal "
                                                "length: none of the draws has an asymmetric pair"
        for v in ALL},
-    ("callback_batch_aliases_not_called", "3"): "in keras 3 on_batch_begin / on_batch_end are aliases "
-                                                "on_train_batch_* call; no check's callback overrides only the "
-                                                "alias names (the hook recorder overrides both, keras 3's "
-                                                "LambdaCallback takes on_train_batch_*)",
 }
 
 
