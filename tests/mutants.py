@@ -122,10 +122,6 @@ SURVIVORS: dict[tuple[str, str], str] = {
     ("log_softmax_axis_ignored", "3"): "the activation check's 12 derandomized examples draw log_softmax's axis "
                                        "only as omitted or 1 on a 2-D x (the last axis either way): axis 0 of "
                                        "its domain is never tried",
-    **{("dot_function_drops_normalize", v): "the numerics check of the function form layers.dot draws normalize "
-                                            "only as omitted or False in its 12 examples, and the form has no "
-                                            "gradient check (the class layers.Dot's checks draw it)"
-       for v in ALL},
     **{("dot_function_axes_pair_reversed", v): "the function form's 12 examples draw two inputs of one shape, "
                                                "where a pair like axes=[1, 2] needs axes 1 and 2 of equal "
                                                "length: none of the draws has an asymmetric pair"
