@@ -646,3 +646,30 @@ def test_2x_sequential_built_from_its_first_batch_records_its_input_shape(versio
     assert tuple(config["build_input_shape"]) == (None, 3)
     copy = K.models.Sequential.from_config(config)
     assert [w.shape for w in copy.get_weights()] == [(3, 2), (2,)]
+
+
+@pytest.mark.parametrize("version", ["2.2.4", "2.3"])
+def test_outputs_of_one_layer_keep_their_own_losses_in_the_returned_lists(version):
+    """Keras 2 names a model's outputs after their layers (network.py output_names), so the three outputs
+    of one LSTM(return_state=True) share a name and metrics_names repeats "<name>_loss"; the lists
+    train_on_batch, test_on_batch and evaluate return still hold each output's own loss in its place
+    (keras 2.3.1: one loss metric per output index), each the mean squared error of that output computed
+    here from predict, and the total their sum."""
+    K = reference.keras(version)
+    backend.set_seed(3)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 3, 2)).astype("float32")
+    i = K.layers.Input(shape=(3, 2))
+    lstm = K.layers.LSTM(2, return_sequences=True, return_state=True)
+    model = K.models.Model(i, lstm(i))
+    model.compile(optimizer="sgd", loss="mean_squared_error")
+    names = model.metrics_names
+    assert names == ["loss"] + [f"{lstm.name}_loss"] * 3
+    ys = [rng.standard_normal(s).astype("float32") for s in [(6, 3, 2), (6, 2), (6, 2)]]
+    own = [float(np.mean((p.astype(np.float64) - y) ** 2)) for p, y in zip(model.predict(x), ys)]
+    for got in (model.test_on_batch(x, ys), model.evaluate(x, ys, batch_size=6, verbose=0),
+                model.evaluate(x, ys, batch_size=4, verbose=0)):
+        np.testing.assert_allclose(got[1:], own, rtol=1e-5)
+        np.testing.assert_allclose(got[0], sum(own), rtol=1e-5)
+    got = model.train_on_batch(x, ys)
+    np.testing.assert_allclose(got, [sum(own)] + own, rtol=1e-5)

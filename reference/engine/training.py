@@ -71,6 +71,16 @@ def _base_metric_name(name, model, output_index):
     return name[len(prefix):] if prefix and name.startswith(prefix) else name
 
 
+class _Logs(dict):
+    """A batch's (or a run's) logs by name, as callbacks see them, and its per-output losses in output
+    order. Several outputs of one layer share a name in keras 2 (network.py: output_names are the layers'
+    names), so their ``<name>_loss`` entries collide in the dict (the last one stays, as keras 2's
+    ``batch_logs[l] = o`` keeps it), while the list train_on_batch, test_on_batch and evaluate return
+    holds each output's loss in its place (keras 2.3.1: one loss metric per output index)."""
+
+    output_losses: list | None = None
+
+
 class _EpochMeans:
     """The epoch (or evaluation) values of a run's batch logs.
 
@@ -83,10 +93,14 @@ class _EpochMeans:
 
     def __init__(self, model):
         self.model, self.totals, self.seen, self.parts = model, {}, 0, {}
+        self.output_totals = None
 
     def add(self, logs, size):
         for k, v in logs.items():
             self.totals[k] = self.totals.get(k, 0.0) + v * size
+        losses = getattr(logs, "output_losses", None)
+        if losses is not None:
+            self.output_totals = [t + v * size for t, v in zip(self.output_totals or [0.0] * len(losses), losses)]
         self.seen += size
         if self.model._api_version != "2.2.4":
             for name, (total, weight) in getattr(self.model, "_metric_parts", {}).items():
@@ -94,9 +108,11 @@ class _EpochMeans:
                 self.parts[name] = (t + total, w + weight)
 
     def result(self) -> dict:
-        out = {k: v / self.seen for k, v in self.totals.items()} if self.seen else {}
+        out = _Logs({k: v / self.seen for k, v in self.totals.items()} if self.seen else {})
         for name, (total, weight) in self.parts.items():
             out[name] = total / weight if weight else 0.0
+        if self.output_totals is not None and self.seen:
+            out.output_losses = [t / self.seen for t in self.output_totals]
         return out
 
 class _LossEntry:
@@ -513,12 +529,14 @@ class Model(Network):
         return total, per_output
 
     def _batch_logs(self, ys, preds, sws, total, per_output):
-        logs = {"loss": _float(total)}
+        logs = _Logs(loss=_float(total))
         names = self.output_names if self.outputs else ["output_1"]
         if len(names) > 1:
+            logs.output_losses = []
             for name, value in zip(names, per_output):
                 if value is not None:
                     logs[f"{name}_loss"] = _float(value)
+                    logs.output_losses.append(_float(value))
         self._metric_parts = {}      # name -> (weighted sum, total weight) of this batch
         with no_grad():
             for i, name, fn, weighted in self._metric_entries:
@@ -581,7 +599,9 @@ class Model(Network):
             if self._api_version == "3":   # keras 3.15 pythonify_logs: sorted(logs.items())
                 return dict(sorted(logs.items()))
             return dict(logs)
-        values = [logs[name] for name in self.metrics_names if name in logs]
+        losses = getattr(logs, "output_losses", None) or []
+        values = [losses[i - 1] if 1 <= i <= len(losses) else logs[name]
+                  for i, name in enumerate(self.metrics_names) if name in logs]
         return values[0] if len(values) == 1 else values
 
     # ---------------------------------------------------------------- *_on_batch
