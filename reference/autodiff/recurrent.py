@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nn import _sigmoid_forward as _sigmoid
 from .registry import Domain, primitive
 
 
@@ -32,19 +31,34 @@ def _lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, *, go_backwards=Fal
     """(batch, time, 6 * units): [h_t, c_t, i_t, f_t, g_t, o_t] at each step, in the order taken."""
     u = recurrent_kernel.shape[0]
     steps, batch = x.shape[1], x.shape[0]
+    dtype = np.result_type(x, h0, c0, kernel, recurrent_kernel, bias)
     xs = _time_major(x, go_backwards)
-    xw = (xs.reshape(steps * batch, -1) @ kernel).reshape(steps, batch, 4 * u) + bias   # every x_t W + b
-    out = np.empty((steps, batch, 6 * u), dtype=np.result_type(x, h0, c0, kernel, recurrent_kernel, bias))
+    xw = (xs.reshape(steps * batch, -1) @ kernel).reshape(steps, batch, 4 * u)   # every x_t W ...
+    xw += bias                                                                    # ... + b
+    out = np.empty((steps, batch, 6 * u), dtype=dtype)
+    recurrent = np.empty((batch, 4 * u), dtype=dtype)
+    cand = np.empty((batch, u), dtype=dtype)
     h, c = h0, c0
-    for t in range(steps):
-        z = xw[t] + h @ recurrent_kernel
-        gates = out[t, :, 2 * u:]
-        gates[...] = _sigmoid(z)                             # i, f, o (and the candidate's place) ...
-        gates[:, 2 * u:3 * u] = np.tanh(z[:, 2 * u:3 * u])   # ... and the candidate g
-        i, f, g, o = (gates[:, k * u:(k + 1) * u] for k in range(4))
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        out[t, :, :u], out[t, :, u:2 * u] = h, c
+    # Each step writes into `out` and two scratch arrays (no array allocated per step); the product h U
+    # goes to its own contiguous scratch first (a product into a strided slice of `out` is slower).
+    with np.errstate(over="ignore"):        # e^-z overflows to inf for z < -88: 1 / (1 + inf) = 0, right
+        for t in range(steps):
+            z = out[t, :, 2 * u:]
+            np.add(xw[t], np.matmul(h, recurrent_kernel, out=recurrent), out=z)     # z_t
+            np.tanh(z[:, 2 * u:3 * u], out=cand)                                     # g = tanh(z_c)
+            np.negative(z, out=z)                                                    # i, f, o = sigmoid(z)
+            np.exp(z, out=z)
+            z += 1
+            np.reciprocal(z, out=z)
+            z[:, 2 * u:3 * u] = cand
+            i, f, o = z[:, :u], z[:, u:2 * u], z[:, 3 * u:]
+            h_t, c_t = out[t, :, :u], out[t, :, u:2 * u]
+            np.multiply(f, c, out=c_t)                                               # c_t = f c + i g
+            cand *= i
+            c_t += cand
+            np.tanh(c_t, out=h_t)                                                    # h_t = o tanh(c_t)
+            h_t *= o
+            h, c = h_t, c_t
     return np.swapaxes(out, 0, 1)
 
 
