@@ -132,34 +132,44 @@ def lstm_cell_output_without_activation(K, v):
     _override(K, "LSTMCell", call=call)
 
 
+def _gru_step(self, inputs, states, gate_order="zrh", update="keras"):
+    """GRUCell's step written out (keras' fused kernel and bias, reset_after or not), with the gates read
+    from the kernel in ``gate_order`` ("zrh" is Keras', "rzh" PyTorch's) and the new state mixed the
+    ``update`` way ("keras": z * h_prev + (1 - z) * candidate; "torch": the other way round)."""
+    h_tm1 = states[0]
+    u = self.units
+    input_bias = recurrent_bias = None
+    if self.use_bias:
+        input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
+    x = ops.matmul(inputs, self.kernel)
+    if input_bias is not None:
+        x = x + input_bias
+    parts = dict(zip(gate_order, self._split(x, 3)))
+    x_z, x_r, x_h = parts["z"], parts["r"], parts["h"]
+    if self.reset_after:
+        inner = ops.matmul(h_tm1, self.recurrent_kernel)
+        if recurrent_bias is not None:
+            inner = inner + recurrent_bias
+    else:
+        inner = ops.matmul(h_tm1, self.recurrent_kernel[:, :2 * u])
+    first, second = inner[:, :u], inner[:, u:2 * u]
+    inner_z, inner_r = (first, second) if gate_order.index("z") == 0 else (second, first)
+    z = self.recurrent_activation(x_z + inner_z)
+    r = self.recurrent_activation(x_r + inner_r)
+    if self.reset_after:
+        hh = self.activation(x_h + r * inner[:, 2 * u:])
+    else:
+        hh = self.activation(x_h + ops.matmul(r * h_tm1, self.recurrent_kernel[:, 2 * u:]))
+    h = z * h_tm1 + (1.0 - z) * hh if update == "keras" else (1.0 - z) * h_tm1 + z * hh
+    return h, [h]
+
+
 @mutant("numerics", ALL, "layers.GRUCell mixes the previous state and the candidate the other way round, "
         "h = (1 - z) * h_prev + z * candidate (PyTorch's convention), where Keras has z * h_prev + (1 - z) * "
         "candidate", items=("layers.RNN",))
 def gru_cell_update_gate_inverted(K, v):
     def call(self, inputs, states, training=None):
-        h_tm1 = states[0]
-        u = self.units
-        input_bias = recurrent_bias = None
-        if self.use_bias:
-            input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
-        x = ops.matmul(inputs, self.kernel)
-        if input_bias is not None:
-            x = x + input_bias
-        x_z, x_r, x_h = self._split(x, 3)
-        if self.reset_after:
-            inner = ops.matmul(h_tm1, self.recurrent_kernel)
-            if recurrent_bias is not None:
-                inner = inner + recurrent_bias
-        else:
-            inner = ops.matmul(h_tm1, self.recurrent_kernel[:, :2 * u])
-        z = self.recurrent_activation(x_z + inner[:, :u])
-        r = self.recurrent_activation(x_r + inner[:, u:2 * u])
-        if self.reset_after:
-            hh = self.activation(x_h + r * inner[:, 2 * u:])
-        else:
-            hh = self.activation(x_h + ops.matmul(r * h_tm1, self.recurrent_kernel[:, 2 * u:]))
-        h = (1.0 - z) * h_tm1 + z * hh              # the slip: z * h_tm1 + (1 - z) * hh
-        return h, [h]
+        return _gru_step(self, inputs, states, update="torch")
     _override(K, "GRUCell", call=call)
 
 
@@ -239,29 +249,7 @@ def lstm_cell_states_c_before_h(K, v):
         "(PyTorch's reset-first layout) instead of Keras' z, r, h", items=("layers.GRUCell", "layers.RNN"))
 def gru_cell_gate_order_rzh(K, v):
     def call(self, inputs, states, training=None):
-        h_tm1 = states[0]
-        u = self.units
-        input_bias = recurrent_bias = None
-        if self.use_bias:
-            input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
-        x = ops.matmul(inputs, self.kernel)
-        if input_bias is not None:
-            x = x + input_bias
-        x_r, x_z, x_h = self._split(x, 3)                 # the slip: r before z
-        if self.reset_after:
-            inner = ops.matmul(h_tm1, self.recurrent_kernel)
-            if recurrent_bias is not None:
-                inner = inner + recurrent_bias
-        else:
-            inner = ops.matmul(h_tm1, self.recurrent_kernel[:, :2 * u])
-        r = self.recurrent_activation(x_r + inner[:, :u])
-        z = self.recurrent_activation(x_z + inner[:, u:2 * u])
-        if self.reset_after:
-            hh = self.activation(x_h + r * inner[:, 2 * u:])
-        else:
-            hh = self.activation(x_h + ops.matmul(r * h_tm1, self.recurrent_kernel[:, 2 * u:]))
-        h = z * h_tm1 + (1.0 - z) * hh
-        return h, [h]
+        return _gru_step(self, inputs, states, gate_order="rzh")
     _override(K, "GRUCell", call=call)
 
 
