@@ -775,7 +775,7 @@ def _override(K, cls_name, **methods):
     return Base
 
 
-@mutant("numerics", ("3",), "layers.Dropout does not scale the units it keeps by 1 / (1 - rate) in training",
+@mutant("numerics", ("2.3", "3"), "layers.Dropout does not scale the units it keeps by 1 / (1 - rate) in training",
         items=("layers.Dropout",))
 def dropout_no_rescale(K, v):
     Base = K.get("layers.Dropout")
@@ -807,7 +807,7 @@ def dropout_accepts_rate_above_one(K, v):
     _override(K, "Dropout", __init__=__init__)
 
 
-@mutant("numerics", ("2.3",), "layers.Flatten ignores data_format='channels_first' (flattens channels last)",
+@mutant("numerics", ALL, "layers.Flatten ignores data_format='channels_first' (flattens channels last)",
         items=("layers.Flatten",))
 def flatten_ignores_channels_first(K, v):
     def call(self, inputs):
@@ -815,7 +815,7 @@ def flatten_ignores_channels_first(K, v):
     _override(K, "Flatten", call=call)
 
 
-@mutant("shapes", ("2.2.4",), "layers.Reshape.compute_output_shape leaves a -1 in target_shape unresolved",
+@mutant("shapes", ALL, "layers.Reshape.compute_output_shape leaves a -1 in target_shape unresolved",
         items=("layers.Reshape",))
 def reshape_leaves_unknown_dim(K, v):
     def compute_output_shape(self, input_shape):
@@ -823,7 +823,7 @@ def reshape_leaves_unknown_dim(K, v):
     _override(K, "Reshape", compute_output_shape=compute_output_shape)
 
 
-@mutant("numerics", ("3",), "layers.Permute applies `dims` in reverse order", items=("layers.Permute",))
+@mutant("numerics", ALL, "layers.Permute applies `dims` in reverse order", items=("layers.Permute",))
 def permute_reversed(K, v):
     Base = K.get("layers.Permute")
 
@@ -832,14 +832,14 @@ def permute_reversed(K, v):
     _override(K, "Permute", call=call)
 
 
-@mutant("shapes", ("2.3",), "layers.RepeatVector repeats its input n + 1 times", items=("layers.RepeatVector",))
+@mutant("shapes", ALL, "layers.RepeatVector repeats its input n + 1 times", items=("layers.RepeatVector",))
 def repeat_vector_once_more(K, v):
     def call(self, inputs):
         return ops.multiply(ops.expand_dims(inputs, 1), np.ones((1, self.n + 1, 1), dtype=inputs.dtype))
     _override(K, "RepeatVector", call=call)
 
 
-@mutant("numerics", ("2.2.4",), "layers.ActivityRegularization adds no l2 term to the loss",
+@mutant("numerics", ALL, "layers.ActivityRegularization adds no l2 term to the loss",
         items=("layers.ActivityRegularization",))
 def activity_regularization_without_l2(K, v):
     Base = K.get("layers.ActivityRegularization")
@@ -855,7 +855,7 @@ def activity_regularization_without_l2(K, v):
     _override(K, "ActivityRegularization", __init__=__init__, get_config=get_config)
 
 
-@mutant("numerics", ("3",), "layers.Masking masks the steps equal to 0 whatever its mask_value",
+@mutant("numerics", ALL, "layers.Masking masks the steps equal to 0 whatever its mask_value",
         items=("layers.Masking",))
 def masking_ignores_mask_value(K, v):
     def _keep(self, inputs, keepdims):
@@ -865,7 +865,7 @@ def masking_ignores_mask_value(K, v):
     _override(K, "Masking", _keep=_keep)
 
 
-@mutant("numerics", ("2.3",), "layers.SpatialDropout1D drops single units instead of whole feature maps",
+@mutant("numerics", ALL, "layers.SpatialDropout1D drops single units instead of whole feature maps",
         items=("layers.SpatialDropout1D",))
 def spatial_dropout1d_elementwise(K, v):
     def _noise_shape(self, shape):
@@ -873,7 +873,7 @@ def spatial_dropout1d_elementwise(K, v):
     _override(K, "SpatialDropout1D", _noise_shape=_noise_shape)
 
 
-@mutant("numerics", ("3",), "layers.SpatialDropout2D shares its mask along the channels (the wrong axes) "
+@mutant("numerics", ALL, "layers.SpatialDropout2D shares its mask along the channels (the wrong axes) "
                             "when data_format='channels_first'", items=("layers.SpatialDropout2D",))
 def spatial_dropout2d_wrong_axes_channels_first(K, v):
     Base = K.get("layers.SpatialDropout2D")
@@ -884,7 +884,7 @@ def spatial_dropout2d_wrong_axes_channels_first(K, v):
     _override(K, "SpatialDropout2D", _spatial_axes=_spatial_axes)
 
 
-@mutant("numerics", ("2.2.4",), "layers.SpatialDropout3D drops feature maps with half the documented rate",
+@mutant("numerics", ALL, "layers.SpatialDropout3D drops feature maps with half the documented rate",
         items=("layers.SpatialDropout3D",))
 def spatial_dropout3d_half_rate(K, v):
     Base = K.get("layers.SpatialDropout3D")
@@ -903,32 +903,32 @@ def _merge_mutant(K, cls_name, fn):
     _override(K, cls_name, _merge_function=lambda self, inputs: fn(inputs))
 
 
-@mutant("numerics", ("2.3",), "layers.Add sums only its first two inputs", items=("layers.Add",))
+@mutant("numerics", KERAS2, "layers.Add sums only its first two inputs", items=("layers.Add",))
 def add_drops_third_input(K, v):
     _merge_mutant(K, "Add", lambda xs: ops.add(xs[0], xs[1]))
 
 
-@mutant("numerics", ("3",), "layers.Subtract computes inputs[1] - inputs[0]", items=("layers.Subtract",))
+@mutant("numerics", ALL, "layers.Subtract computes inputs[1] - inputs[0]", items=("layers.Subtract",))
 def subtract_reversed(K, v):
     _merge_mutant(K, "Subtract", lambda xs: ops.subtract(xs[1], xs[0]))
 
 
-@mutant("numerics", ("2.2.4",), "layers.Multiply adds its inputs", items=("layers.Multiply",))
+@mutant("numerics", ALL, "layers.Multiply adds its inputs", items=("layers.Multiply",))
 def multiply_adds(K, v):
     _merge_mutant(K, "Multiply", lambda xs: functools.reduce(ops.add, xs))
 
 
-@mutant("numerics", ("3",), "layers.Average divides the sum by the number of inputs + 1", items=("layers.Average",))
+@mutant("numerics", ALL, "layers.Average divides the sum by the number of inputs + 1", items=("layers.Average",))
 def average_off_by_one(K, v):
     _merge_mutant(K, "Average", lambda xs: functools.reduce(ops.add, xs) / (len(xs) + 1))
 
 
-@mutant("numerics", ("2.3",), "layers.Maximum is the elementwise minimum", items=("layers.Maximum",))
+@mutant("numerics", KERAS2, "layers.Maximum is the elementwise minimum", items=("layers.Maximum",))
 def maximum_is_minimum(K, v):
     _merge_mutant(K, "Maximum", lambda xs: functools.reduce(ops.minimum, xs))
 
 
-@mutant("numerics", ("2.2.4",), "layers.Minimum returns its first input", items=("layers.Minimum",))
+@mutant("numerics", ALL, "layers.Minimum returns its first input", items=("layers.Minimum",))
 def minimum_returns_first(K, v):
     _merge_mutant(K, "Minimum", lambda xs: xs[0])
 
@@ -947,7 +947,7 @@ def merge_masks_anded(K, v):
     _override(K, "Add", compute_mask=Layer.compute_mask)
 
 
-@mutant("shapes", ("3",), "layers.Concatenate always concatenates along the last axis", items=("layers.Concatenate",))
+@mutant("shapes", ALL, "layers.Concatenate always concatenates along the last axis", items=("layers.Concatenate",))
 def concatenate_ignores_axis(K, v):
     Base = K.get("layers.Concatenate")
 
@@ -956,7 +956,7 @@ def concatenate_ignores_axis(K, v):
     _override(K, "Concatenate", __init__=__init__)
 
 
-@mutant("numerics", ("2.3",), "layers.Dot ignores normalize=True", items=("layers.Dot",))
+@mutant("numerics", ALL, "layers.Dot ignores normalize=True", items=("layers.Dot",))
 def dot_ignores_normalize(K, v):
     Base = K.get("layers.Dot")
 
@@ -969,7 +969,7 @@ def dot_ignores_normalize(K, v):
     _override(K, "Dot", call=call)
 
 
-@mutant("numerics", ("3",), "layers.add (the functional form) subtracts its second input",
+@mutant("numerics", ALL, "layers.add (the functional form) subtracts its second input",
         items=("layers.add",))
 def add_function_subtracts(K, v):
     pristine = K.get("layers.add")
@@ -981,7 +981,7 @@ def add_function_subtracts(K, v):
     K.set("layers.add", add)
 
 
-@mutant("signatures", ("2.2.4",), "layers.LeakyReLU's alpha defaults to 0.2 (documented 0.3)",
+@mutant("signatures", KERAS2, "layers.LeakyReLU's alpha defaults to 0.2 (documented 0.3)",
         items=("layers.LeakyReLU",))
 def leaky_relu_alpha_default(K, v):
     Base = K.get("layers.LeakyReLU")
@@ -995,7 +995,7 @@ def leaky_relu_alpha_default(K, v):
     K.get("layers.LeakyReLU").__signature__ = new_sig
 
 
-@mutant("shapes", ("2.3",), "layers.PReLU ignores shared_axes: its alpha has the whole input shape",
+@mutant("shapes", ALL, "layers.PReLU ignores shared_axes: its alpha has the whole input shape",
         items=("layers.PReLU",))
 def prelu_ignores_shared_axes(K, v):
     Base = K.get("layers.PReLU")
@@ -1009,7 +1009,7 @@ def prelu_ignores_shared_axes(K, v):
     _override(K, "PReLU", build=build)
 
 
-@mutant("numerics", ("3",), "layers.ELU ignores alpha (uses 1)", items=("layers.ELU",))
+@mutant("numerics", ALL, "layers.ELU ignores alpha (uses 1)", items=("layers.ELU",))
 def elu_ignores_alpha(K, v):
     Base = K.get("layers.ELU")
 
@@ -1022,7 +1022,7 @@ def elu_ignores_alpha(K, v):
     _override(K, "ELU", call=call)
 
 
-@mutant("numerics", ("2.2.4",), "layers.ThresholdedReLU ignores theta (threshold 0)",
+@mutant("numerics", KERAS2, "layers.ThresholdedReLU ignores theta (threshold 0)",
         items=("layers.ThresholdedReLU",))
 def thresholded_relu_ignores_theta(K, v):
     def call(self, inputs):
@@ -1030,7 +1030,7 @@ def thresholded_relu_ignores_theta(K, v):
     _override(K, "ThresholdedReLU", call=call)
 
 
-@mutant("numerics", ("3",), "layers.Softmax normalises over axis 1 whatever its axis",
+@mutant("numerics", ALL, "layers.Softmax normalises over axis 1 whatever its axis",
         items=("layers.Softmax",))
 def softmax_wrong_axis(K, v):
     def call(self, inputs, *args, **kwargs):
@@ -1038,7 +1038,7 @@ def softmax_wrong_axis(K, v):
     _override(K, "Softmax", call=call)
 
 
-@mutant("numerics", ("2.3",), "layers.ReLU ignores max_value", items=("layers.ReLU",))
+@mutant("numerics", ALL, "layers.ReLU ignores max_value", items=("layers.ReLU",))
 def relu_layer_ignores_max_value(K, v):
     Base = K.get("layers.ReLU")
 
@@ -1051,7 +1051,7 @@ def relu_layer_ignores_max_value(K, v):
     _override(K, "ReLU", call=call)
 
 
-@mutant("numerics", ("3",), "layers.GaussianNoise adds noise of twice the documented stddev",
+@mutant("numerics", ALL, "layers.GaussianNoise adds noise of twice the documented stddev",
         items=("layers.GaussianNoise",))
 def gaussian_noise_double_stddev(K, v):
     Base = K.get("layers.GaussianNoise")
@@ -1065,7 +1065,7 @@ def gaussian_noise_double_stddev(K, v):
     _override(K, "GaussianNoise", call=call)
 
 
-@mutant("numerics", ("2.3",), "layers.GaussianDropout adds its noise instead of multiplying by it",
+@mutant("numerics", ALL, "layers.GaussianDropout adds its noise instead of multiplying by it",
         items=("layers.GaussianDropout",))
 def gaussian_dropout_additive(K, v):
     Base = K.get("layers.GaussianDropout")
@@ -1076,7 +1076,7 @@ def gaussian_dropout_additive(K, v):
     _override(K, "GaussianDropout", call=call)
 
 
-@mutant("numerics", ("2.2.4",), "layers.AlphaDropout sets dropped units to 0 (documented alpha' = -1.7581, "
+@mutant("numerics", ALL, "layers.AlphaDropout sets dropped units to 0 (documented alpha' = -1.7581, "
                                 "then the affine correction)", items=("layers.AlphaDropout",))
 def alpha_dropout_fills_zero(K, v):
     Base = K.get("layers.AlphaDropout")
@@ -1095,7 +1095,7 @@ def alpha_dropout_fills_zero(K, v):
     _override(K, "AlphaDropout", call=call)
 
 
-@mutant("shapes", ("2.3",), "Layer.get_output_shape_at returns the output shape of node 0 whatever node_index",
+@mutant("shapes", KERAS2, "Layer.get_output_shape_at returns the output shape of node 0 whatever node_index",
         items=("Layer.get_output_shape_at",))
 def get_output_shape_at_first_node(K, v):
     Base = K.get("layers.Dense")
@@ -1125,7 +1125,7 @@ def dense_accepts_rank_one(K, v):
     _override(K, "Dense", __init__=__init__, build=build, compute_output_shape=compute_output_shape)
 
 
-@mutant("numerics", ("2.3",), "layers.Lambda applies its function twice", items=("layers.Lambda",))
+@mutant("numerics", ALL, "layers.Lambda applies its function twice", items=("layers.Lambda",))
 def lambda_applies_twice(K, v):
     Base = K.get("layers.Lambda")
 

@@ -67,19 +67,19 @@ def conv2d_transposed_kernel(K, v):
     _override(K, "Conv2D", build=build, _convolve=_convolve)
 
 
-@mutant("numerics", ("3",), "layers.Conv3D ignores data_format='channels_first' (computes as channels_last; "
+@mutant("numerics", ("2.2.4", "2.3", "3"), "layers.Conv3D ignores data_format='channels_first' (computes as channels_last; "
         "get_config still says channels_first)", items=("layers.Conv3D",))
 def conv3d_channels_first_ignored(K, v):
     _ignore_channels_first(K, "Conv3D")
 
 
-@mutant("numerics", ("3",), "layers.SeparableConv1D flips its depthwise kernel (a convolution, not a "
+@mutant("numerics", ("2.2.4", "2.3", "3"), "layers.SeparableConv1D flips its depthwise kernel (a convolution, not a "
         "cross-correlation)", items=("layers.SeparableConv1D",))
 def separable_conv1d_flipped_depthwise(K, v):
     _flip_kernel(K, "SeparableConv1D", "depthwise_kernel")
 
 
-@mutant("shapes", ("2.2.4",), "layers.SeparableConv2D keeps its pointwise kernel as (1, 1, filters, "
+@mutant("shapes", ("2.2.4", "2.3", "3"), "layers.SeparableConv2D keeps its pointwise kernel as (1, 1, filters, "
         "in * depth_multiplier), documented (1, 1, in * depth_multiplier, filters)",
         items=("layers.SeparableConv2D",))
 def separable_conv2d_pointwise_transposed(K, v):
@@ -102,7 +102,7 @@ def depthwise_conv1d_channels_first_ignored(K, v):
     _ignore_channels_first(K, "DepthwiseConv1D")
 
 
-@mutant("shapes", ("2.2.4",), "layers.DepthwiseConv2D keeps its depthwise kernel as (cols, rows, in, "
+@mutant("shapes", ("2.2.4", "2.3", "3"), "layers.DepthwiseConv2D keeps its depthwise kernel as (cols, rows, in, "
         "depth_multiplier), documented (rows, cols, in, depth_multiplier)", items=("layers.DepthwiseConv2D",))
 def depthwise_conv2d_transposed_kernel(K, v):
     Base = K.get("layers.DepthwiseConv2D")
@@ -124,7 +124,7 @@ def conv1d_transpose_unflipped(K, v):
     _flip_kernel(K, "Conv1DTranspose", "kernel")
 
 
-@mutant("shapes", ("2.3",), "layers.Conv2DTranspose keeps its kernel as (rows, cols, in, filters), "
+@mutant("shapes", ("2.2.4", "2.3", "3"), "layers.Conv2DTranspose keeps its kernel as (rows, cols, in, filters), "
         "documented (rows, cols, filters, in)", items=("layers.Conv2DTranspose",))
 def conv2d_transpose_kernel_layout(K, v):
     Base = K.get("layers.Conv2DTranspose")
@@ -140,7 +140,7 @@ def conv2d_transpose_kernel_layout(K, v):
     _override(K, "Conv2DTranspose", build=build, _convolve=_convolve)
 
 
-@mutant("numerics", ("2.2.4",), "layers.Conv3DTranspose ignores data_format='channels_first' (computes "
+@mutant("numerics", ("2.2.4", "2.3", "3"), "layers.Conv3DTranspose ignores data_format='channels_first' (computes "
         "as channels_last)", items=("layers.Conv3DTranspose",))
 def conv3d_transpose_channels_first_ignored(K, v):
     _ignore_channels_first(K, "Conv3DTranspose")

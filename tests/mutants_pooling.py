@@ -16,7 +16,7 @@ from mutants import ALL, KERAS2, _override, mutant  # noqa: F401
 
 
 # --- windowed pooling --------------------------------------------------------------------------------
-@mutant("numerics", ("2.2.4",), "layers.MaxPooling1D averages its windows instead of taking their max",
+@mutant("numerics", KERAS2, "layers.MaxPooling1D averages its windows instead of taking their max",
         items=("layers.MaxPooling1D",))
 def max_pooling1d_averages(K, v):
     _override(K, "MaxPooling1D", _mode="average")
@@ -44,7 +44,7 @@ def max_pooling1d_accepts_any_rank(K, v):
     _override(K, "MaxPooling1D", __init__=__init__, call=call, compute_output_shape=compute_output_shape)
 
 
-@mutant("numerics", ("3",), "layers.AveragePooling1D with padding='same' counts the padded zeros in each "
+@mutant("numerics", ("2.3", "3"), "layers.AveragePooling1D with padding='same' counts the padded zeros in each "
                             "window's average (documented: the valid positions only)",
         items=("layers.AveragePooling1D",))
 def average_pooling1d_counts_padding(K, v):
@@ -74,7 +74,7 @@ def average_pooling1d_pool_size_default_3(K, v):
     K.get("layers.AveragePooling1D").__signature__ = new_sig
 
 
-@mutant("shapes", ("2.3",), "layers.MaxPooling2D's strides None means 1 (documented: pool_size)",
+@mutant("shapes", ALL, "layers.MaxPooling2D's strides None means 1 (documented: pool_size)",
         items=("layers.MaxPooling2D",))
 def max_pooling2d_strides_default_one(K, v):
     Base = K.get("layers.MaxPooling2D")
@@ -84,7 +84,7 @@ def max_pooling2d_strides_default_one(K, v):
     _override(K, "MaxPooling2D", __init__=__init__)
 
 
-@mutant("numerics", ("3",), "layers.AveragePooling2D ignores data_format='channels_first' (pools the input "
+@mutant("numerics", ("2.2.4", "3"), "layers.AveragePooling2D ignores data_format='channels_first' (pools the input "
                             "as if it were channels_last)",
         items=("layers.AveragePooling2D",))
 def average_pooling2d_ignores_channels_first(K, v):
@@ -122,7 +122,7 @@ def average_pooling2d_no_window_check(K, v):
     _override(K, "AveragePooling2D", _output_spatial=_output_spatial, call=call)
 
 
-@mutant("numerics", ("2.2.4",), "layers.MaxPooling3D with padding='same' pads with zeros, so a padded "
+@mutant("numerics", ALL, "layers.MaxPooling3D with padding='same' pads with zeros, so a padded "
                                 "position wins the max of a window of negative values",
         items=("layers.MaxPooling3D",))
 def max_pooling3d_pads_with_zeros(K, v):
@@ -138,7 +138,7 @@ def max_pooling3d_pads_with_zeros(K, v):
     _override(K, "MaxPooling3D", call=call)
 
 
-@mutant("roundtrips", ("2.3",), "layers.AveragePooling3D.get_config leaves out `strides`",
+@mutant("roundtrips", ALL, "layers.AveragePooling3D.get_config leaves out `strides`",
         items=("layers.AveragePooling3D",))
 def average_pooling3d_config_drops_strides(K, v):
     Base = K.get("layers.AveragePooling3D")
@@ -151,7 +151,7 @@ def average_pooling3d_config_drops_strides(K, v):
 
 
 # --- global pooling ----------------------------------------------------------------------------------
-@mutant("numerics", ("3",), "layers.GlobalMaxPooling1D takes the max over the feature axis instead of the steps",
+@mutant("numerics", ALL, "layers.GlobalMaxPooling1D takes the max over the feature axis instead of the steps",
         items=("layers.GlobalMaxPooling1D",))
 def global_max_pooling1d_wrong_axis(K, v):
     def _axes(self):
@@ -159,7 +159,7 @@ def global_max_pooling1d_wrong_axis(K, v):
     _override(K, "GlobalMaxPooling1D", _axes=_axes)
 
 
-@mutant("numerics", ("2.2.4",), "layers.GlobalAveragePooling1D ignores data_format='channels_first' (averages "
+@mutant("numerics", ALL, "layers.GlobalAveragePooling1D ignores data_format='channels_first' (averages "
                                 "over axis 1, the features)",
         items=("layers.GlobalAveragePooling1D",))
 def global_average_pooling1d_ignores_channels_first(K, v):
@@ -168,7 +168,7 @@ def global_average_pooling1d_ignores_channels_first(K, v):
     _override(K, "GlobalAveragePooling1D", _axes=_axes)
 
 
-@mutant("numerics", ("2.3",), "layers.GlobalMaxPooling2D averages instead of taking the max",
+@mutant("numerics", ALL, "layers.GlobalMaxPooling2D averages instead of taking the max",
         items=("layers.GlobalMaxPooling2D",))
 def global_max_pooling2d_averages(K, v):
     _override(K, "GlobalMaxPooling2D", _mode="average")
@@ -182,7 +182,7 @@ def global_average_pooling2d_ignores_keepdims(K, v):
     _override(K, "GlobalAveragePooling2D", call=call)
 
 
-@mutant("shapes", ("2.2.4",), "layers.GlobalMaxPooling3D reduces only the first two spatial axes",
+@mutant("shapes", ALL, "layers.GlobalMaxPooling3D reduces only the first two spatial axes",
         items=("layers.GlobalMaxPooling3D",))
 def global_max_pooling3d_skips_an_axis(K, v):
     def _axes(self):
@@ -190,7 +190,7 @@ def global_max_pooling3d_skips_an_axis(K, v):
     _override(K, "GlobalMaxPooling3D", _axes=_axes)
 
 
-@mutant("errors", ("3",), "layers.GlobalAveragePooling3D accepts an unknown data_format (as channels_last) "
+@mutant("errors", ALL, "layers.GlobalAveragePooling3D accepts an unknown data_format (as channels_last) "
                           "instead of the documented ValueError",
         items=("layers.GlobalAveragePooling3D",))
 def global_average_pooling3d_accepts_bad_data_format(K, v):
