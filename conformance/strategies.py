@@ -120,6 +120,10 @@ def _loss_arrays(kind: str, batch: int, k: int, seed: int):
     if kind == "hinge":
         return (rng.integers(0, 2, size=(batch, k)) * 2 - 1).astype("float32"), \
             rng.standard_normal((batch, k)).astype("float32")
+    if kind == "binary_scores":
+        # scores of sd 2: about 62% of the margins 1 - y * score lie beyond 0, where the hinge clips
+        return rng.integers(0, 2, size=(batch, k)).astype("float32"), \
+            (2.0 * rng.standard_normal((batch, k))).astype("float32")
     if kind == "positive":
         return rng.uniform(0.1, 3.0, size=(batch, k)).astype("float32"), \
             rng.uniform(0.1, 3.0, size=(batch, k)).astype("float32")

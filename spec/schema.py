@@ -56,14 +56,15 @@ INPUT_VALUES = ("normal", "positive", "uniform", "integers")
 INPUT_DTYPES = ("float32", "int32")
 # The (y_true, y_pred) pairs a loss or metric is defined on (`targets:`), as the docs describe its
 # arguments: sparse (integer labels, probability rows), categorical (one-hot, probability rows), binary
-# (0/1, probabilities in (0, 1)), hinge (-1/1 labels, real scores), positive (both > 0: logarithms,
+# (0/1, probabilities in (0, 1)), hinge (-1/1 labels, real scores), binary_scores (0/1 labels, real scores:
+# the hinge losses of versions that convert 0/1 labels, scored on both sides of the margin), positive (both > 0: logarithms,
 # poisson), nonzero (|y_true| bounded away from 0: percentages), labels (small integers both: exact
 # match), real (any real numbers).
 # The save-file formats a save / load item of a version writes or reads (`formats:`): "h5" (HDF5, a whole
 # model or a Keras 2 weights file), "keras" (the keras 3 zip archive), "weights.h5" (keras 3's weights file).
 FILE_FORMATS = ("h5", "keras", "weights.h5")
 
-TARGET_KINDS = ("sparse", "categorical", "binary", "hinge", "positive", "nonzero", "labels", "real")
+TARGET_KINDS = ("sparse", "categorical", "binary", "binary_scores", "hinge", "positive", "nonzero", "labels", "real")
 
 # Training-mode behaviour a check verifies by statistics (`stochastic: {kind: ...}`).
 STOCHASTIC_KINDS = ("dropout", "additive_gaussian", "multiplicative_gaussian", "alpha_dropout")
