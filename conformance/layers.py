@@ -294,6 +294,18 @@ def cases(draw, item, seeds=st.integers(0, 2**16), initializers=False):
             ax = shapes.normalize_axis(axis, rank)
             shape_list = [tuple(draw(st.integers(lo, hi)) if i == ax else d for i, d in enumerate(base))
                           for _ in range(count)]
+    contract = inp.get("contract_axes")
+    if contract and count == 2:
+        # the second input drawn on its own, but for the axis contracted with the first's: every axes pair
+        # of the domain then meets inputs it fits (an asymmetric pair too), and the inputs differ elsewhere
+        axes = kwargs.get(contract, item.param(contract).default)
+        if isinstance(axes, int) or (isinstance(axes, (list, tuple)) and len(axes) == 2
+                                     and all(isinstance(a, int) for a in axes)):
+            first, second = shapes.axes_list(axes, rank)
+            if 0 < first < rank and 0 < second < rank:
+                other = [batch] + [draw(st.integers(lo, hi)) for _ in range(rank - 1)]
+                other[second] = base[first]
+                shape_list = [base, tuple(other)]
     case = LayerCase(item.name, kwargs, shape_list, draw(seeds), inp.get("dtype", "float32"),
                      inp.get("values", "normal"), every=every)
     if inp.get("masked_by"):

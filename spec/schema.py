@@ -299,6 +299,7 @@ INPUT_FIELDS = {
     "values": (False, _is_one_of(INPUT_VALUES)),
     "count": (False, _is_int_or_range),     # several inputs (merge layers); default 1
     "vary_axis": (False, _is_ident),        # the parameter naming the axis along which inputs may differ
+    "contract_axes": (False, _is_ident),    # the parameter naming the axes two inputs are contracted along
     "masked_by": (False, _is_ident),        # the parameter whose value fills some whole time steps
     "masking": (False, _is_bool),           # the layer consumes a mask: checks put a Masking(0.0) in front
 }
@@ -507,7 +508,7 @@ def validate_item(name: Any, entry: Any, filename: str) -> None:
         if sub is None:
             continue
         _check_fields(sub, INPUT_FIELDS, f"{where}: field {label!r}")
-        for key in ("vary_axis", "masked_by"):
+        for key in ("vary_axis", "contract_axes", "masked_by"):
             if key in sub and sub[key] not in param_names:
                 raise SpecError(f"{where}: field {label!r}: {key} {sub[key]!r} is not a parameter of the item")
     for label, sub in [("stochastic", entry.get("stochastic"))] + [
