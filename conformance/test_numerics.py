@@ -18,6 +18,8 @@
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -385,12 +387,20 @@ def _activation(ctx, item, check, data):
     with its keyword arguments drawn from their spec domains (or left at their defaults)."""
     shape = data.draw(st.tuples(strategies.batches, strategies.dims), label="shape")
     seed = data.draw(strategies.seeds, label="seed")
-    kwargs = {}
+    drawn, every = {}, {}
     for p in item.params:
         if p.domain and not p.required and p.kind != "var_keyword":
+            if p.domain.get("every"):        # every documented choice on each example, none left to the draw
+                every[p.name] = list(p.domain["choices"])
+                continue
             value = data.draw(strategies.optional(harness.domain_strategy(p.domain, {})), label=p.name)
             if value is not strategies.OMIT:
-                kwargs[p.name] = value
+                drawn[p.name] = value
+    for values in itertools.product(*every.values()):
+        _compare_activation(ctx, item, check, shape, seed, {**drawn, **dict(zip(every, values))})
+
+
+def _compare_activation(ctx, item, check, shape, seed, kwargs):
     kw = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     check.reproducer = "\n".join([
         ctx.preamble(with_reference=True), oracle.inputs_code("x", shape, seed),
