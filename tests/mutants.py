@@ -119,13 +119,6 @@ SURVIVORS: dict[tuple[str, str], str] = {
     ("adadelta_uses_new_delta_accumulator", "2.3"): "the optimizer check trains at learning rate 0.01, where an "
                                                     "Adadelta step (about 1.4e-5) is under the trajectory tolerance "
                                                     "(atol 2e-5): only gross slips of its rule show",
-    ("log_softmax_axis_ignored", "3"): "the activation check's 12 derandomized examples draw log_softmax's axis "
-                                       "only as omitted or 1 on a 2-D x (the last axis either way): axis 0 of "
-                                       "its domain is never tried",
-    **{("dot_function_axes_pair_reversed", v): "the function form's 12 examples draw two inputs of one shape, "
-                                               "where a pair like axes=[1, 2] needs axes 1 and 2 of equal "
-                                               "length: none of the draws has an asymmetric pair"
-       for v in ALL},
 }
 
 

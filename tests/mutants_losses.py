@@ -332,3 +332,68 @@ def sparse_categorical_accuracy_keepdims_broadcast(K, v):
 def metric_cosine_similarity_negative_in_2_3(K, v):
     _replace(K, "metrics.cosine_similarity",
              lambda pristine: lambda y_true, y_pred, axis=-1: core_losses.cosine_proximity(y_true, y_pred, axis=axis))
+
+
+@mutant("numerics", ALL, "losses.hinge drops the max(0, .): mean(1 - y_true * y_pred), so a sample beyond the "
+        "margin lowers the loss below 0 (documented mean(max(1 - y_true * y_pred, 0)))", items=("losses.hinge",))
+def hinge_without_clip_at_zero(K, v):
+    def make(pristine):
+        def hinge(y_true, y_pred):
+            y_true, y_pred = _floats(y_true, y_pred)
+            y_true = core_losses._hinge_labels(y_true, v)
+            return ops.mean(1.0 - y_true * y_pred, axis=-1)
+        return hinge
+    _replace(K, "losses.hinge", make)
+
+
+@mutant("numerics", ALL, "losses.squared_hinge squares the mean margin instead of averaging the squared margins: "
+        "square(mean(max(1 - y_true * y_pred, 0)))", items=("losses.squared_hinge",))
+def squared_hinge_squares_the_mean(K, v):
+    def make(pristine):
+        def squared_hinge(y_true, y_pred):
+            y_true, y_pred = _floats(y_true, y_pred)
+            y_true = core_losses._hinge_labels(y_true, v)
+            return ops.square(ops.mean(ops.maximum(1.0 - y_true * y_pred, 0.0), axis=-1))
+        return squared_hinge
+    _replace(K, "losses.squared_hinge", make)
+
+
+@mutant("numerics", ALL, "losses.sparse_categorical_crossentropy reads probabilities as logits: a softmax is "
+        "applied to y_pred before the crossentropy when from_logits is False",
+        items=("losses.sparse_categorical_crossentropy",))
+def scce_softmax_of_probabilities(K, v):
+    def make(pristine):
+        def sparse_categorical_crossentropy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            if a.get("from_logits"):
+                return pristine(**a)
+            a["y_pred"] = ops.softmax(as_tensor(a["y_pred"]), axis=-1)
+            return pristine(**a)
+        return sparse_categorical_crossentropy
+    _replace(K, "losses.sparse_categorical_crossentropy", make)
+
+
+@mutant("numerics", KERAS2, "metrics.cosine_proximity normalizes only y_true: sum(l2_normalize(y_true) * y_pred) "
+        "(with 2.2.4's minus sign), so the value scales with |y_pred|", items=("metrics.cosine_proximity",))
+def metric_cosine_proximity_y_pred_not_normalized(K, v):
+    sign = -1.0 if v == "2.2.4" else 1.0       # 2.2.4's metric is the loss; 2.3.1's is its negative
+
+    def make(pristine):
+        def cosine_proximity(y_true, y_pred, axis=-1):
+            y_true, y_pred = _floats(y_true, y_pred)
+            return ops.sum(core_losses.l2_normalize(y_true, axis) * y_pred, axis=axis) * sign
+        return cosine_proximity
+    _replace(K, "metrics.cosine_proximity", make)
+
+
+@mutant("numerics", ALL, "metrics.sparse_top_k_categorical_accuracy ignores k: the label must be the single "
+        "highest prediction (k=1, sparse_categorical_accuracy)",
+        items=("metrics.sparse_top_k_categorical_accuracy",))
+def sparse_top_k_ignores_k(K, v):
+    def make(pristine):
+        def sparse_top_k_categorical_accuracy(*args, **kwargs):
+            a = _arguments(pristine, args, kwargs)
+            a["k"] = 1
+            return pristine(**a)
+        return sparse_top_k_categorical_accuracy
+    _replace(K, "metrics.sparse_top_k_categorical_accuracy", make)

@@ -78,6 +78,20 @@ def adagrad_3_accumulator_starts_at_zero(K, v):
     K.set("optimizers.Adagrad", Adagrad)
 
 
+@mutant("numerics", ALL, "optimizers.Adagrad replaces its accumulator by the last squared gradient (a = g^2) "
+        "instead of adding it (a += g^2), so the step no longer shrinks as gradients accumulate",
+        items=("optimizers.Adagrad",))
+def adagrad_accumulator_not_summed(K, v):
+    Base = K.get("optimizers.Adagrad")
+
+    class Adagrad(Base):
+        def _update(self, g, p, slots, lr, t):
+            a = slots["accumulator"]
+            a.assign(np.zeros_like(a.data))
+            return super()._update(g, p, slots, lr, t)
+    K.set("optimizers.Adagrad", Adagrad)
+
+
 @mutant("numerics", ALL, "optimizers.Adadelta updates its delta accumulator before the step and uses the new "
         "one: u = g * sqrt(d_new + epsilon) / sqrt(a + epsilon), documented the old d",
         items=("optimizers.Adadelta",))
@@ -127,6 +141,17 @@ def nadam_2x_schedule_without_schedule_decay(K, v):
     class Nadam(Base):
         def _mu(self, t):
             return self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+    K.set("optimizers.Nadam", Nadam)
+
+
+@mutant("numerics", ("3",), "optimizers.Nadam (3) decays its momentum schedule by 2.x's schedule_decay: "
+        "mu_t = beta_1 * (1 - 0.5 * 0.96^(0.004 t)), documented 0.96^t", items=("optimizers.Nadam",))
+def nadam_3_schedule_with_schedule_decay(K, v):
+    Base = K.get("optimizers.Nadam")
+
+    class Nadam(Base):
+        def _mu(self, t):
+            return self.beta_1 * (1.0 - 0.5 * 0.96 ** (t * 0.004))
     K.set("optimizers.Nadam", Nadam)
 
 

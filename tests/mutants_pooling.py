@@ -174,6 +174,12 @@ def global_max_pooling2d_averages(K, v):
     _override(K, "GlobalMaxPooling2D", _mode="average")
 
 
+@mutant("numerics", ALL, "layers.GlobalAveragePooling2D takes the max over the spatial axes instead of the mean",
+        items=("layers.GlobalAveragePooling2D",))
+def global_average_pooling2d_takes_max(K, v):
+    _override(K, "GlobalAveragePooling2D", _mode="max")
+
+
 @mutant("shapes", ("3",), "layers.GlobalAveragePooling2D ignores keepdims=True (drops the spatial axes)",
         items=("layers.GlobalAveragePooling2D",))
 def global_average_pooling2d_ignores_keepdims(K, v):
