@@ -66,6 +66,10 @@ def conformance_cases(ctx, function_name):
         elif i.area == "optimizers" and i.kind == "class":
             cases.append(Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call", "compile", "fit"),
                               {"kind": "optimizer"}))
+            if _kwargs_domains(i):
+                # its own case: a version refusing a **kwargs key leaves the named hyper-parameters checked
+                cases.append(Case(f"{i.name}-kwargs", i.name, CONFORMANCE_CATEGORY,
+                                  ("construct", "call", "compile", "fit"), {"kind": "optimizer_kwargs"}))
     return cases
 
 
@@ -75,7 +79,8 @@ def test_numerics(conformance, case, conformance_check, data):
     kind = case.data["kind"]
     item = conformance.spec[case.item]
     {"layer": _layer, "loss": _function, "metric": _function, "activation": _activation,
-     "optimizer": _optimizer}[kind](conformance, item, conformance_check, data)
+     "optimizer": _optimizer, "optimizer_kwargs": _optimizer_kwargs}[kind](conformance, item, conformance_check,
+                                                                           data)
 
 
 # -- layers ---------------------------------------------------------------------------------------------
@@ -474,7 +479,7 @@ def _optimizer_arguments(ctx, item, lr_name, data):
     """The optimizer's documented hyper-parameters, each left at its default (unless its domain says
     ``omit: false``) or drawn from its spec domain, meeting the item's ``valid`` constraints over the
     defaults and the drawn values (keras 3: one clipping argument at most). Keys that a version documents only as accepted by **kwargs (2.3's
-    decay, epsilon) have no domain of their own and stay at their defaults."""
+    decay, epsilon) stay at their defaults here: the ``-kwargs`` case draws them (_optimizer_kwargs)."""
     from hypothesis import assume
 
     from keras_conformance.spec.shapes import evaluate
@@ -493,9 +498,39 @@ def _optimizer_arguments(ctx, item, lr_name, data):
     return kwargs
 
 
+def _learning_rate(item, lr_name, data) -> float:
+    """0.01, or drawn from the learning-rate parameter's domain where the spec gives one (Adadelta, whose
+    steps at 0.01 are under the trajectory tolerance)."""
+    domain = item.param(lr_name).domain if lr_name else None
+    return data.draw(harness.domain_strategy(domain, {}), label=lr_name) if domain else 0.01
+
+
 def _optimizer(ctx, item, check, data):
     lr_name = ctx.optimizer_lr_name(item.attr)
-    _train_pair(ctx, check, item.name, item.attr, 0.01, 3, data, _optimizer_arguments(ctx, item, lr_name, data))
+    lr = _learning_rate(item, lr_name, data)
+    _train_pair(ctx, check, item.name, item.attr, lr, 3, data, _optimizer_arguments(ctx, item, lr_name, data))
+
+
+def _kwargs_domains(item) -> dict:
+    """The documented ``**kwargs`` keys of an item that its spec gives a domain (``domains:``)."""
+    return next((dict(p.domains) for p in item.params if p.kind == "var_keyword" and p.domains), {})
+
+
+def _optimizer_kwargs(ctx, item, check, data):
+    """As the optimizer's numerics check, with keys it takes only through ``**kwargs`` (2.x's clipnorm and
+    clipvalue, 2.3's decay and epsilon) drawn from their ``domains``: at least one of them given."""
+    from hypothesis import assume
+    lr_name = ctx.optimizer_lr_name(item.attr)
+    lr = _learning_rate(item, lr_name, data)
+    hyper = _optimizer_arguments(ctx, item, lr_name, data)
+    keys = {}
+    for key, dom in _kwargs_domains(item).items():
+        value = data.draw(strategies.optional(harness.domain_strategy(dom, {})), label=key)
+        if value is not strategies.OMIT:
+            keys[key] = value
+    assume(keys)
+    check.exercise(f"optimizers.{item.attr}", *keys)
+    _train_pair(ctx, check, item.name, item.attr, lr, 3, data, {**hyper, **keys})
 
 
 @given(data=st.data())

@@ -68,6 +68,7 @@ class Param:
     source: str | None = None
     accepts: tuple[str, ...] = ()       # var_keyword: the documented keys it takes (e.g. lr, clipnorm)
     domain: Any = None                  # mapping: the values a check may draw (schema.DOMAIN_FIELDS)
+    domains: Any = None                 # var_keyword: {key: domain} for documented keys a check may draw
     renamed_from: str | None = None     # its name in earlier versions
 
     @property
@@ -281,6 +282,7 @@ def _resolve_item(name: str, raw: dict, area: str, filename: str, version: str) 
             source=_source_for(rp.get("source"), version) or source,
             accepts=rp.get("accepts") if isinstance(rp.get("accepts"), str) else tuple(rp.get("accepts") or ()),
             domain=_frozen(rp.get("domain")),
+            domains=_frozen(rp.get("domains")),
             renamed_from=rp.get("renamed_from"),
         ))
     raises = []

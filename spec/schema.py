@@ -337,10 +337,11 @@ PARAM_FIELDS = {
     "until": (False, _is_version),
     "accepts": (False, _is_accepts),        # var_keyword only: the documented keys it takes, or an item
     "domain": (False, _is_map),             # the values a check may draw (DOMAIN_FIELDS)
+    "domains": (False, _is_map),            # var_keyword only: {key: domain} for keys of `accepts` a check may draw
     "renamed_from": (False, _is_ident),     # the same parameter under its name in earlier versions
     "versions": (False, _is_map),
 }
-PARAM_OVERRIDABLE = ("default", "note", "source", "kind", "accepts", "domain")
+PARAM_OVERRIDABLE = ("default", "note", "source", "kind", "accepts", "domain", "domains")
 
 RAISE_FIELDS = {
     "type": (True, _is_exc_type),
@@ -545,6 +546,16 @@ def validate_item(name: Any, entry: Any, filename: str) -> None:
                 raise SpecError(f"{pw}: field 'default': a {kind} parameter has no default (version {v})")
             if "accepts" in rp and kind != "var_keyword":
                 raise SpecError(f"{pw}: field 'accepts': only a var_keyword parameter accepts keys (version {v})")
+            if rp.get("domains"):
+                if kind != "var_keyword":
+                    raise SpecError(f"{pw}: field 'domains': only a var_keyword parameter has domains per key "
+                                    f"(version {v}); a named parameter has one 'domain'")
+                keys = rp.get("accepts")
+                for key, dom in rp["domains"].items():
+                    if not isinstance(keys, list) or key not in keys:
+                        raise SpecError(f"{pw}: field 'domains': {key!r} is not one of the keys it accepts "
+                                        f"({keys!r}) in version {v}")
+                    _check_domain(dom, f"{pw}: field 'domains': {key}")
 
     # per-version checks on the resolved parameter list
     for v in item_versions:

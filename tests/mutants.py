@@ -113,12 +113,6 @@ def mutant(category: str, versions: tuple[str, ...], description: str, items: tu
 
 #: (mutant, version) -> why the suite does not catch it (a suite gap, reported; never a weakened mutant)
 SURVIVORS: dict[tuple[str, str], str] = {
-    ("sgd_2x_decay_ignored", "2.3"): "2.3 documents decay only as a key **kwargs accepts (keras 2.3.1 optimizers.py); "
-                                     "the optimizer check draws the named hyper-parameters from their spec domains, "
-                                     "and a **kwargs key has none, so decay stays 0",
-    ("adadelta_uses_new_delta_accumulator", "2.3"): "the optimizer check trains at learning rate 0.01, where an "
-                                                    "Adadelta step (about 1.4e-5) is under the trajectory tolerance "
-                                                    "(atol 2e-5): only gross slips of its rule show",
 }
 
 

@@ -156,3 +156,15 @@ def log_softmax_shift_not_added_back(K, v):
             return x - shift - ops.log(ops.sum(ops.exp(x), axis=axis, keepdims=True))
         return log_softmax
     _replace(K, "log_softmax", make)
+
+
+@mutant("numerics", ALL, "layers.LeakyReLU ignores the slope it is given (alpha in 2.x, negative_slope in 3) and "
+        "always uses the default 0.3", items=("layers.LeakyReLU",))
+def leaky_relu_layer_slope_ignored(K, v):
+    Base = K.get("layers.LeakyReLU")
+
+    class LeakyReLU(Base):
+        @property
+        def _slope(self):
+            return 0.3
+    K.set("layers.LeakyReLU", LeakyReLU)

@@ -181,6 +181,51 @@ def sgd_2x_decay_ignored(K, v):
     K.set("optimizers.SGD", SGD)
 
 
+@mutant("numerics", KERAS2, "optimizers.SGD (2.x) scales each gradient by its own norm under clipnorm (the keras 3 "
+        "rule), documented every gradient by clipnorm / n for the global norm n of all of them",
+        items=("optimizers.SGD", "optimizers.Adam"))
+def sgd_2x_clipnorm_per_variable(K, v):
+    for name in ("SGD", "Adam"):
+        Base = K.get(f"optimizers.{name}")
+
+        class Mutant(Base):
+            def _clip(self, grads):
+                if self.clipnorm:
+                    grads = [self._clip_by_norm(g, self.clipnorm) for g in grads]
+                if self.clipvalue:
+                    grads = [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+                return grads
+        Mutant.__name__ = Mutant.__qualname__ = name
+        K.set(f"optimizers.{name}", Mutant)
+
+
+@mutant("numerics", KERAS2, "optimizers.RMSprop (2.x) ignores clipvalue, documented each gradient clipped "
+        "elementwise to [-clipvalue, clipvalue]", items=("optimizers.RMSprop",))
+def rmsprop_2x_clipvalue_ignored(K, v):
+    Base = K.get("optimizers.RMSprop")
+
+    class RMSprop(Base):
+        def _clip(self, grads):
+            keep, self.clipvalue = self.clipvalue, None
+            try:
+                return super()._clip(grads)
+            finally:
+                self.clipvalue = keep
+    K.set("optimizers.RMSprop", RMSprop)
+
+
+@mutant("numerics", ("2.3",), "optimizers.Adam (2.3) ignores the epsilon given through **kwargs and uses "
+        "K.epsilon() = 1e-7, documented epsilon popped from **kwargs", items=("optimizers.Adam",))
+def adam_23_kwargs_epsilon_ignored(K, v):
+    Base = K.get("optimizers.Adam")
+
+    class Adam(Base):
+        def __init__(self, *args, **kwargs):
+            kwargs.pop("epsilon", None)
+            super().__init__(*args, **kwargs)
+    K.set("optimizers.Adam", Adam)
+
+
 # -- keras 3 base-optimizer arguments (keras 3.15 BaseOptimizer; spec/optimizers.yaml) ----------------------
 @mutant("numerics", ("3",), "optimizers.SGD (3) never applies weight_decay, documented p = p - p * weight_decay "
         "* lr before the update", items=("optimizers.SGD", "optimizers.RMSprop"))

@@ -112,6 +112,9 @@ def test_optimizer_and_loss_versions():
     assert "lr" in spec.load("2.2.4")["optimizers.SGD"].defaults()
     assert "lr" not in spec.load("3")["optimizers.SGD"].defaults()
     assert "lr" in spec.load("2.3")["optimizers.SGD"].param("kwargs").accepts
+    # the keys 2.3 takes only through **kwargs have domains a check draws; keras 3 ignores decay: none
+    assert set(spec.load("2.3")["optimizers.SGD"].param("kwargs").domains) == {"decay", "clipnorm", "clipvalue"}
+    assert not spec.load("3")["optimizers.SGD"].param("kwargs").domains
     assert "epsilon" not in spec.load("2.3")["optimizers.Adam"].defaults()
     eps3 = spec.load("3")["optimizers.Adam"].defaults()["epsilon"]
     assert isinstance(eps3, float) and eps3 == 1e-7
@@ -145,6 +148,30 @@ Model.fit:
     - {name: x, default: null}
     - {name: y, defualt: null}
 """, "Model.fit", "params[1]: unknown field 'defualt'"),
+    "domains_on_named_param": ("""
+optimizers.X:
+  kind: class
+  doc: d
+  source: s
+  params:
+    - {name: lr, default: 0.01, domains: {lr: {floats: [0.1, 1.0]}}}
+""", "optimizers.X", "field 'domains': only a var_keyword parameter"),
+    "domains_key_not_accepted": ("""
+optimizers.X:
+  kind: class
+  doc: d
+  source: s
+  params:
+    - {name: kwargs, kind: var_keyword, accepts: [clipnorm], domains: {decay: {floats: [0.1, 1.0]}}}
+""", "optimizers.X", "field 'domains': 'decay' is not one of the keys it accepts"),
+    "domains_bad_domain": ("""
+optimizers.X:
+  kind: class
+  doc: d
+  source: s
+  params:
+    - {name: kwargs, kind: var_keyword, accepts: [clipnorm], domains: {clipnorm: {flaots: [0.1, 1.0]}}}
+""", "optimizers.X", "field 'domains': clipnorm"),
     "unknown_item_field": ("""
 Model.fit: {kind: method, doc: d, source: s, retrns: History}
 """, "Model.fit", "unknown field 'retrns'"),
