@@ -20,6 +20,10 @@ Generated from the spec's save/load items (``models.load_model``, ``Model.save``
   compiled with Adam and trained a step, so it has optimizer state), each loaded with the implementation
   in a child process: none may crash the interpreter, hang, run code (one seed carries a Lambda payload)
   or be refused with an error that does not name the file (see ``clear_error``'s first rule).
+- ``test_safety[models.model_from_json-code]`` / ``[models.model_from_yaml-code]`` (where documented): the
+  implementation's own ``Model.to_json`` string of a Dense model with the same Lambda payload appended
+  (written as YAML for model_from_yaml): the loader must not run it; refusing is fine, as no version
+  documents an opt-in argument for these loaders (the issue's rule: one rule for every loader).
 - ``test_safety[Model.save-archive_members]`` (where the version documents the ``.keras`` archive): the
   archive ``Model.save`` writes holds ``config.json``, ``metadata.json`` and ``model.weights.h5`` and no
   member outside its root;
@@ -83,6 +87,8 @@ PROCEDURES = {
     ("models.load_model", "archive_outside_root"): ("construct", "save"),
     ("Model.save", "archive_members"): ("construct", "save"),
     ("Model.save", "interrupted"): ("construct", "call", "save"),
+    ("models.model_from_json", "code"): ("construct",),
+    ("models.model_from_yaml", "code"): ("construct",),
 }
 
 
@@ -94,12 +100,17 @@ def conformance_cases(ctx, function_name):
             continue
         if procedure.startswith("archive") and "keras" not in (ctx.spec["Model.save"].formats or ()):
             continue   # the version documents no zip archive
+        if name in STRING_LOADERS and "Model.to_json" not in ctx.spec:
+            continue
         out.append(Case(f"{name}-{procedure}", name, CONFORMANCE_CATEGORY, needs, {"procedure": procedure}))
     return out
 
 
 def test_safety(conformance, case, conformance_check, tmp_path):
     ctx = conformance
+    if case.item in STRING_LOADERS:
+        _string_code(ctx, case, conformance_check, tmp_path)
+        return
     ctx.locate("models.load_model")
     {"code": _code, "truncated": _corrupt, "not_hdf5": _corrupt, "fuzz": _fuzz,
      "interrupted": _interrupted, "archive_members": _archive_members,
@@ -122,10 +133,11 @@ def lambda_entry(fn, api_version: str, name: str = "lambda_1") -> dict:
                 "config": {"name": name, "trainable": True, "dtype": "float32", "arguments": {},
                            "function": {"class_name": "__lambda__",
                                         "config": {"code": code, "defaults": None, "closure": None}}}}
+    # keras 2.3.1's layout (layers/core.py Lambda.get_config); tf.keras adds 'module' keys it also reads
     return {"class_name": "Lambda",
             "config": {"name": name, "trainable": True, "dtype": "float32", "function": [code, None, None],
-                       "function_type": "lambda", "module": "__main__", "output_shape": None,
-                       "output_shape_type": "raw", "output_shape_module": None, "arguments": {}}}
+                       "function_type": "lambda", "output_shape": None, "output_shape_type": "raw",
+                       "arguments": {}}}
 
 
 def inject_lambda(path: str, fn, api_version: str) -> None:
@@ -139,6 +151,53 @@ def inject_lambda(path: str, fn, api_version: str) -> None:
         layers = inner["layers"] if isinstance(inner, dict) else inner
         layers.append(lambda_entry(fn, api_version))
         f.attrs["model_config"] = json.dumps(cfg).encode("utf8")
+
+
+#: the loaders of a model's architecture from a string (the JSON / YAML Model.to_json / to_yaml write)
+STRING_LOADERS = {"models.model_from_json": "json", "models.model_from_yaml": "yaml"}
+
+
+def with_lambda(text_json: str, fn, api_version: str, language: str) -> str:
+    """``Model.to_json``'s string with a Lambda entry appended to its layers, written in ``language``."""
+    cfg = json.loads(text_json)
+    inner = cfg["config"]
+    (inner["layers"] if isinstance(inner, dict) else inner).append(lambda_entry(fn, api_version))
+    if language == "json":
+        return json.dumps(cfg)
+    import yaml
+    return yaml.safe_dump(cfg)
+
+
+def _string_code(ctx, case, check, tmp_path):
+    """``models.model_from_json`` / ``model_from_yaml`` of the implementation's own architecture string with
+    a Lambda whose function creates a marker file when called (rebuilding a model calls its layers): the
+    loader must not run it. Refusing is fine; no version documents an opt-in argument for these loaders."""
+    language = STRING_LOADERS[case.item]
+    marker = str(tmp_path / "payload-ran.txt")
+    fn, source = payload(marker)
+    load = ctx.locate(case.item)
+    check.exercise(case.item, f"{language}_string")
+    check.exercise("Model.to_json")
+    check.reproducer = "\n".join([
+        ctx.preamble(), "from keras_conformance.conformance.test_safety import payload, with_lambda",
+        f"fn, _ = payload({marker!r})   # {source}", oracle.code(RECIPE, ctx.api_version),
+        f"text = with_lambda(model.to_json(), fn, {ctx.api_version!r}, {language!r})",
+        "import os", f"K.{case.item}(text)", f"print(os.path.exists({marker!r}))"])
+    ctx.seed(_SEED)
+    model = oracle.build(ctx.K, ctx.api_version, RECIPE)
+    text = with_lambda(model.to_json(), fn, ctx.api_version, language)
+    try:
+        load(text)
+    except Exception as exc:  # noqa: BLE001 - a refusal keeps the code from running
+        refused = one_line(exc)
+    else:
+        refused = None
+    if os.path.exists(marker):
+        raise AssertionError(
+            f"{case.item} ran the code its {language} string carries (a Lambda payload created {marker})"
+            + (f" and then raised {refused}" if refused else "")
+            + f"; the project's rule: loading never runs code unless the caller opts in\nreproducer:\n"
+            + check.reproducer)
 
 
 def _code(ctx, case, check, tmp_path):

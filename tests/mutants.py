@@ -717,6 +717,31 @@ def load_model_extracts_archive(K, v):
                         fh.write(zf.read(info))
         return pristine(filepath, *args, **kwargs)
     K.set("models.load_model", load_model)
+@mutant("safety", ALL, "models.model_from_json rebuilds a Lambda's bytecode unasked (as Keras 2 did): the "
+        "function runs while the model is built", items=("models.model_from_json",))
+def model_from_json_runs_lambda_code(K, v):
+    from keras_conformance.reference import unsafe_deserialization
+    pristine = K.get("models.model_from_json")
+
+    @functools.wraps(pristine)
+    def model_from_json(*args, **kwargs):
+        with unsafe_deserialization():
+            return pristine(*args, **kwargs)
+    K.set("models.model_from_json", model_from_json)
+
+
+@mutant("safety", KERAS2, "models.model_from_yaml rebuilds a Lambda's bytecode unasked", items=("models.model_from_yaml",))
+def model_from_yaml_runs_lambda_code(K, v):
+    from keras_conformance.reference import unsafe_deserialization
+    pristine = K.get("models.model_from_yaml")
+
+    @functools.wraps(pristine)
+    def model_from_yaml(*args, **kwargs):
+        with unsafe_deserialization():
+            return pristine(*args, **kwargs)
+    K.set("models.model_from_yaml", model_from_yaml)
+
+
 @mutant("safety", ALL, "models.load_model on a corrupt file raises OSError with an empty message",
         items=('models.load_model',))
 def load_model_unclear_error(K, v):

@@ -430,19 +430,36 @@ def _inject_lambda(path, version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_lambda_is_refused_unless_safe_mode_false(tmp_path, version):
+def test_lambda_is_refused_unless_the_caller_opts_in(tmp_path, version):
+    from keras_conformance import reference
     path = _saved(tmp_path, version)
     _inject_lambda(path, version)
-    with pytest.raises(ValueError, match=r"Lambda.*safe_mode=False") as e:
+    # the message says how to opt in, in the terms of the version: keras 3's load_model takes safe_mode;
+    # 2.x documents none, so the reference's scope is the opt-in there
+    opt_in = "safe_mode=False" if version == "3" else r"API .* documents no safe_mode.*unsafe_deserialization\(\)"
+    with pytest.raises(ValueError, match=r"Lambda.*" + opt_in) as e:
         hdf5.load_model(path, api_version=version)
     assert str(path) in str(e.value)
-    # With the opt-in the refusal is gone; whether the reference can rebuild a Lambda is the engine's.
-    try:
-        model = hdf5.load_model(path, safe_mode=False, api_version=version)
-    except Exception as e:  # noqa: BLE001
-        assert "safe_mode" not in str(e)
-    else:
-        assert any(type(l).__name__ == "Lambda" for l in model.layers)
+    if version == "3":
+        # With the opt-in the refusal is gone; whether the reference can rebuild a Keras 2 Lambda is the engine's.
+        try:
+            model = hdf5.load_model(path, safe_mode=False, api_version=version)
+        except Exception as e:  # noqa: BLE001
+            assert "safe_mode" not in str(e)
+        else:
+            assert any(type(l).__name__ == "Lambda" for l in model.layers)
+        return
+    K = reference.keras(version)
+    with pytest.raises(TypeError, match="safe_mode"):      # not a 2.x argument
+        K.models.load_model(path, safe_mode=False)
+    with reference.unsafe_deserialization():
+        model = K.models.load_model(path)
+    lam = [l for l in model.layers if type(l).__name__ == "Lambda"]
+    assert len(lam) == 1       # tf.keras's extra 'module' keys are read too
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(np.asarray(lam[0](x)), x * 2)
+    with pytest.raises(ValueError, match="unsafe_deserialization"):     # the scope ended with the block
+        K.models.load_model(path)
 
 
 def test_keras3_style_lambda_is_refused(tmp_path):
@@ -592,10 +609,16 @@ def test_tf_keras_file_loads_in_reference(tf_keras_files, kind):
 
 
 @needs_tf_keras
-def test_tf_keras_lambda_file_is_refused(tf_keras_files):
-    tmp, _, _ = tf_keras_files
-    with pytest.raises(ValueError, match=r"Lambda.*safe_mode=False"):
+def test_tf_keras_lambda_file_is_refused_unless_the_caller_opts_in(tf_keras_files):
+    from keras_conformance import reference
+    tmp, _, x = tf_keras_files
+    with pytest.raises(ValueError, match=r"Lambda.*unsafe_deserialization\(\)"):
         hdf5.load_model(tmp / "tfk_lambda.h5", api_version="2.3")
+    with reference.unsafe_deserialization():
+        model = reference.keras("2.3").models.load_model(tmp / "tfk_lambda.h5", compile=False)
+    # tf_keras's Lambda config (with its 'module' keys) rebuilt: the model is its Dense, doubled
+    dense = np.asarray(model.layers[0](x))
+    np.testing.assert_allclose(model.predict(x), dense * 2, rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -715,3 +738,54 @@ json.dump({k: m.to_json() for k, m in build(K).items()}, open("json.json", "w"))
         # from_config rebuilds the same graph and config
         again = K.models.Model.from_config(config)
         assert repr(again.get_config()) == repr(config)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_model_from_json_and_yaml_refuse_code_unless_the_caller_opts_in(tmp_path, version):
+    """One rule for every loader: a JSON / YAML architecture carrying a Lambda is not rebuilt (its code
+    would run: building the model calls the function) unless the caller opted in."""
+    from keras_conformance import reference
+    K = reference.keras(version)
+    marker = tmp_path / "ran.txt"
+    fn = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x * 2.0)[1]")  # noqa: S307 - the payload
+    first = [K.Input((3,))] if version == "3" else []
+    model = K.models.Sequential(first + [K.layers.Dense(2, **({} if version == "3" else {"input_shape": (3,)})),
+                                         K.layers.Lambda(fn)])
+    marker.unlink(missing_ok=True)
+    strings = {"json": (model.to_json(), K.models.model_from_json)}
+    if version != "3":
+        strings["yaml"] = (model.to_yaml(), K.models.model_from_yaml)
+    for kind, (text, load) in strings.items():
+        with pytest.raises(ValueError, match=r"Refusing to rebuild the model of `(json|yaml)_string`: it contains "
+                                             r"a Lambda layer .*unsafe_deserialization\(\)"):
+            load(text)
+        assert not marker.exists(), f"model_from_{kind} ran the code before refusing"
+        with reference.unsafe_deserialization():
+            again = load(text)
+        assert marker.exists()      # opted in: the function was rebuilt and called
+        x = np.ones((2, 3), "float32")
+        again.set_weights(model.get_weights())
+        np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-6)
+        marker.unlink()             # predicting calls it too
+
+
+@pytest.mark.parametrize("bad,error,says", [
+    ("{not json", json.JSONDecodeError, "model_from_json: json_string is not valid JSON: Expecting property name"),
+    ("[1, 2]", ValueError, "model_from_json: json_string is not a JSON model configuration"),
+    (b"\x00", json.JSONDecodeError, "model_from_json: json_string is not valid JSON"),
+    (42, TypeError, "model_from_json: json_string must be a str, got int"),
+])
+def test_model_from_json_names_its_argument_on_bad_input(bad, error, says):
+    from keras_conformance import reference
+    with pytest.raises(error) as e:
+        reference.keras("2.3").models.model_from_json(bad)
+    assert says in str(e.value)
+
+
+def test_model_from_yaml_reads_with_safe_load_only():
+    import yaml
+    from keras_conformance import reference
+    with pytest.raises(yaml.YAMLError, match="model_from_yaml: yaml_string is not valid YAML for yaml.safe_load"):
+        reference.keras("2.3").models.model_from_yaml("!!python/object/apply:os.system ['echo ran']")
+    with pytest.raises(ValueError, match="model_from_yaml: yaml_string is not a YAML model configuration"):
+        reference.keras("2.3").models.model_from_yaml("- 1\n- 2\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 
 __all__ = ["serialize_layer", "legacy_config", "deserialize_layer", "model_from_config", "model_from_json",
-           "model_from_yaml"]
+           "model_from_yaml", "carried_code", "unsafe_deserialization"]
 
 
 _LEGACY = [False]
@@ -31,6 +31,54 @@ def safe_mode_scope(safe_mode):
 
 def in_safe_mode() -> bool:
     return _SAFE_MODE[0]
+
+
+def unsafe_deserialization():
+    """The caller's opt-in, for the loaders of API versions that document no ``safe_mode`` (2.2.4, 2.3):
+    inside ``with reference.unsafe_deserialization():`` they rebuild the code a config carries (a Lambda's
+    bytecode), as Keras 2 did unasked; keras 3's loaders take ``safe_mode=False`` instead."""
+    return safe_mode_scope(False)
+
+
+def carried_code(obj, trail="model_config"):
+    """The location of the first serialized function / Lambda in a config, or None."""
+    if isinstance(obj, dict):
+        cn = obj.get("class_name")
+        if cn in ("Lambda", "__lambda__"):
+            name = (obj.get("config") or {}).get("name") if isinstance(obj.get("config"), dict) else None
+            return f"a {cn} {'layer ' + repr(name) if name else 'object'}"
+        if obj.get("function_type") == "lambda" or obj.get("output_shape_type") == "lambda":
+            return f"serialized Python bytecode in {obj.get('name', trail)!r}"
+        for k, v in obj.items():
+            hit = carried_code(v, f"{trail}.{k}")
+            if hit:
+                return hit
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            hit = carried_code(v, f"{trail}[{i}]")
+            if hit:
+                return hit
+    return None
+
+
+def opt_in_hint(api_version, takes_safe_mode: bool) -> str:
+    """How the caller of a loader opts in to running the code a config carries: ``safe_mode=False`` where
+    the loader documents it (keras 3's load_model), else the reference's scope."""
+    if takes_safe_mode and str(api_version) == "3":
+        return "pass safe_mode=False to load it"
+    return ("{}wrap the call in `with keras_conformance.reference.unsafe_deserialization():` to load it"
+            .format("" if str(api_version) == "3" else f"API {api_version} documents no safe_mode: "))
+
+
+def _refuse_code(config, api_version, what: str) -> None:
+    """The loaders' one rule: a config carrying code is not rebuilt unless the caller opted in."""
+    if not in_safe_mode():
+        return
+    hit = carried_code(config, "config")
+    if hit:
+        raise ValueError(f"Refusing to rebuild {what}: it contains {hit}, i.e. Python code that would run on "
+                         f"load. This can execute arbitrary code; if you trust its source, "
+                         f"{opt_in_hint(api_version, takes_safe_mode=False)}.")
 
 
 @contextlib.contextmanager
@@ -108,14 +156,46 @@ def model_from_config(config, custom_objects=None, *, api_version):
     if isinstance(config, list):
         raise TypeError("`model_from_config` expects a dictionary, not a list. Maybe you meant to "
                         "use `Sequential.from_config(config)`?")
+    _refuse_code(config, api_version, "the model of `config`")
     return deserialize_layer(config, api_version, custom_objects)
 
 
+def _parsed_entry(config, argument: str, language: str):
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"{argument} is not a {language} model configuration (a mapping with 'class_name' and "
+                         f"'config', as Model.to_{language.lower()} writes): it holds {type(config).__name__} "
+                         f"{config!r:.120}")
+    return config
+
+
 def model_from_json(json_string, custom_objects=None, *, api_version):
+    """A model from ``Model.to_json``'s string. A string carrying code (a Lambda) is refused unless the caller
+    opted in (reference.unsafe_deserialization; keras 3 has no safe_mode argument here either)."""
     import json
-    return deserialize_layer(json.loads(json_string), api_version, custom_objects)
+    if not isinstance(json_string, (str, bytes, bytearray)):
+        raise TypeError(f"model_from_json: json_string must be a str, got {type(json_string).__name__}")
+    try:
+        config = json.loads(json_string)
+    except json.JSONDecodeError as exc:
+        # the json module's own type, so callers catching it still do; the message names the argument
+        raise json.JSONDecodeError(f"model_from_json: json_string is not valid JSON: {exc.msg}", exc.doc,
+                                   exc.pos) from None
+    config = _parsed_entry(config, "model_from_json: json_string", "JSON")
+    _refuse_code(config, api_version, "the model of `json_string`")
+    return deserialize_layer(config, api_version, custom_objects)
 
 
 def model_from_yaml(yaml_string, custom_objects=None, *, api_version):
+    """A model from ``Model.to_yaml``'s string, read with ``yaml.safe_load`` only (no Python tags); a string
+    carrying code (a Lambda) is refused unless the caller opted in (reference.unsafe_deserialization)."""
     import yaml
-    return deserialize_layer(yaml.safe_load(yaml_string), api_version, custom_objects)
+    if not isinstance(yaml_string, (str, bytes, bytearray)):
+        raise TypeError(f"model_from_yaml: yaml_string must be a str, got {type(yaml_string).__name__}")
+    try:
+        config = yaml.safe_load(yaml_string)
+    except yaml.YAMLError as exc:
+        raise yaml.YAMLError(f"model_from_yaml: yaml_string is not valid YAML for yaml.safe_load (Python "
+                             f"tags are refused): {exc}") from None
+    config = _parsed_entry(config, "model_from_yaml: yaml_string", "YAML")
+    _refuse_code(config, api_version, "the model of `yaml_string`")
+    return deserialize_layer(config, api_version, custom_objects)

@@ -721,6 +721,9 @@ class Lambda(Layer):
             if config.pop("function_type", "lambda") != "lambda":
                 raise TypeError("The reference rebuilds only Lambda functions serialized as bytecode.")
             config.pop("output_shape_type", None)
+            # tf.keras 2.x also writes the functions' modules (keras 2.3.1 does not): read, not needed
+            config.pop("module", None)
+            config.pop("output_shape_module", None)
             code, defaults, closure = (list(function) + [None, None])[:3]
             function = func_load(code, defaults, closure)
         return cls(function=function, **config)

@@ -6,6 +6,7 @@ import inspect
 
 from .. import backend, versions
 from .files import SaveFileError
+from ..engine.serialization import carried_code as _contains_code  # noqa: F401 - the loaders' name for it
 
 #: The `keras_version` string written per API version.
 KERAS_VERSION_STRINGS = versions.KERAS_VERSION
@@ -51,27 +52,6 @@ def _keras_version_string(version):
 
 def _namespace(version):
     return versions.classes(version)
-
-
-def _contains_code(obj, trail="model_config"):
-    """The location of the first serialized function / Lambda in a config, or None."""
-    if isinstance(obj, dict):
-        cn = obj.get("class_name")
-        if cn in ("Lambda", "__lambda__"):
-            name = (obj.get("config") or {}).get("name") if isinstance(obj.get("config"), dict) else None
-            return f"a {cn} {'layer ' + repr(name) if name else 'object'}"
-        if obj.get("function_type") == "lambda" or obj.get("output_shape_type") == "lambda":
-            return f"serialized Python bytecode in {obj.get('name', trail)!r}"
-        for k, v in obj.items():
-            hit = _contains_code(v, f"{trail}.{k}")
-            if hit:
-                return hit
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            hit = _contains_code(v, f"{trail}[{i}]")
-            if hit:
-                return hit
-    return None
 
 
 def _accepts(fn, name):

@@ -131,10 +131,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, *, a
         if safe_mode:
             hit = _contains_code(model_config)
             if hit:
+                from ..engine.serialization import opt_in_hint
                 raise ValueError(
                     f"Refusing to load '{r.path}': its model config contains {hit}, i.e. Python code that "
-                    "would run on load. This can execute arbitrary code; if you trust the file, pass "
-                    "safe_mode=False to load it."
+                    f"would run on load. This can execute arbitrary code; if you trust the file, "
+                    f"{opt_in_hint(version, takes_safe_mode=True)}."
                 )
         K = _namespace(version)
         from ..engine.serialization import safe_mode_scope

@@ -68,6 +68,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, *, a
     version = _normalize_version(api_version)
     path = os.fspath(filepath)
     _check_custom_objects(custom_objects)
+    if version != "3":
+        # 2.x documents no safe_mode: the caller opts in with reference.unsafe_deserialization()
+        from ..engine.serialization import in_safe_mode
+        safe_mode = in_safe_mode()
     if version == "3":
         if keras_archive.is_archive(path):
             return keras_archive.load_archive(path, custom_objects=custom_objects, compile=compile,
