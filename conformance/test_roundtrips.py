@@ -29,6 +29,12 @@ the run's API version does not document what it needs):
 - ``test_layer_interchange[layers.X]`` (and ``-<format>``): a model holding the layer saved by the
   implementation loads in the reference, and the same model saved by the reference loads in the
   implementation, with the same weights and predictions;
+- ``test_custom_objects[models.load_model]`` (and ``-<format>``), ``[models.model_from_json]``,
+  ``[models.model_from_yaml]``: every documented loader that takes ``custom_objects``, on a model ending in
+  a user's own layer (``Scale``: a weight from ``build``, an argument in ``get_config``, as the docs teach
+  writing one). Without ``custom_objects`` the loader raises, naming the class it does not know; with
+  ``custom_objects={"Scale": Scale}`` the rebuilt layer is of that class, with its argument, and the
+  model predicts as before (on the saved weights, or set again for an architecture-only loader);
 - ``test_load_model_compile_false[models.load_model]``: ``load_model(path, compile=False)`` of a compiled,
   trained model predicts the same and is not compiled (``model.optimizer`` None, ``train_on_batch``
   raises the documented not-compiled error).
@@ -83,6 +89,18 @@ def conformance_cases(ctx, function_name):
     if function_name == "test_load_weights_by_name":
         return [Case(i.name, i.name, CONFORMANCE_CATEGORY, ("construct", "call"))
                 for i in ctx.spec.items() if i.name == "Model.load_weights"]
+    if function_name == "test_custom_objects":
+        out = []
+        for i in ctx.spec.items():
+            source = _LOADED_FROM.get(i.name)
+            if source is None or not any(p.name == "custom_objects" for p in i.params) \
+                    or f"Model.{source}" not in ctx.spec:
+                continue
+            formats = file_formats(ctx) if source == "save" else (None,)
+            needs = ("construct", "call", "save") if source == "save" else ("construct", "call")
+            out += [Case(_format_id(i.name, fmt, ctx), i.name, CONFORMANCE_CATEGORY, needs,
+                         {"source": source, "format": fmt}) for fmt in formats]
+        return out
     if function_name == "test_load_model_compile_false":
         return [Case(_format_id(i.name, fmt, ctx), i.name, CONFORMANCE_CATEGORY,
                      ("construct", "call", "compile", "fit", "save"), {"format": fmt})
@@ -174,6 +192,94 @@ def test_roundtrip(conformance, case, conformance_check, data, tmp_path_factory)
                  what=f"{item.name}: predictions after the round trip")
     assert [np.shape(w) for w in loaded.get_weights()] == [np.shape(w) for w in model.get_weights()], (
         f"{item.name}: weight shapes changed in the round trip")
+
+
+# -- a user's own layer, through every loader that takes custom_objects -----------------------------------
+#: the loader item -> the Model method whose output it reads
+_LOADED_FROM = {"models.load_model": "save", "models.model_from_json": "to_json",
+                "models.model_from_yaml": "to_yaml", "Model.from_config": "get_config"}
+_CUSTOM_WEIGHTS = [1.0, -2.0, 0.5]
+
+
+def custom_layer_class(K):
+    """A user's layer, as the docs teach writing one: ``build`` adds a weight, ``call`` uses it and the
+    layer's own argument, ``get_config`` adds that argument. Defined inside a function, so no loader can
+    find it but through ``custom_objects``."""
+    class Scale(K.layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def build(self, input_shape):
+            self.w = self.add_weight(name="w", shape=(int(input_shape[-1]),), initializer="ones", trainable=True)
+            super().build(input_shape)
+
+        def call(self, inputs):
+            return inputs * self.w * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+    return Scale
+
+
+def test_custom_objects(conformance, case, conformance_check, tmp_path):
+    ctx = conformance
+    loader_name, source, fmt = case.item, case.data["source"], case.data["format"]
+    recipe = {"input_shape": (4,), "layers": [("Dense", {"units": 3})]}
+    ctx.locate(loader_name)
+    x = oracle.inputs((5, 4), 3)
+    path = str(tmp_path / f"model{SUFFIXES[fmt]}") if source == "save" else None
+    made = (f"model.save({path!r}); what = {path!r}" if source == "save" else f"what = model.{source}()")
+    call = "type(model).from_config" if loader_name == "Model.from_config" else f"K.{loader_name}"
+    conformance_check.reproducer = "\n".join([
+        ctx.preamble(), "from keras_conformance.conformance.test_roundtrips import custom_layer_class",
+        "Scale = custom_layer_class(K)", oracle.code(recipe, ctx.api_version), "model.add(Scale(factor=3.0))",
+        f"model.layers[-1].set_weights([np.array({_CUSTOM_WEIGHTS!r}, 'float32')])", made,
+        f"loaded = {call}(what, custom_objects={{'Scale': Scale}})",
+        "print(type(loaded.layers[-1]), loaded.layers[-1].factor)"])
+    tail = f"\nreproducer:\n{conformance_check.reproducer}"
+    argument = {"save": "filepath", "get_config": "config"}.get(source, f"{source[3:]}_string")
+    conformance_check.exercise(loader_name, argument, "custom_objects")
+    conformance_check.exercise(f"Model.{source}", *(("filepath",) if source == "save" else ()))
+    Scale = custom_layer_class(ctx.K)
+    ctx.seed(3)
+    model = oracle.build(ctx.K, ctx.api_version, recipe)
+    model.add(Scale(factor=3.0))
+    model.layers[-1].set_weights([np.array(_CUSTOM_WEIGHTS, "float32")])
+    before = ctx.k_numpy(oracle.predict(model, x))
+    if source == "save":
+        model.save(path)
+        what = path
+    else:
+        what = getattr(model, source)()
+    if loader_name == "Model.from_config":
+        def load(config, **kwargs):     # a classmethod; some from_config edit their argument
+            return type(model).from_config(copy.deepcopy(config), **kwargs)
+    else:
+        load = ctx.locate(loader_name)
+    try:
+        load(what)
+    except Exception as exc:  # noqa: BLE001 - the refusal is what is checked
+        if "Scale" not in str(exc):
+            raise AssertionError(f"{loader_name} without custom_objects raised {one_line(exc)}, which does not "
+                                 f"name the layer class it does not know ('Scale'){tail}") from None
+    else:
+        raise AssertionError(f"{loader_name} without custom_objects rebuilt a model whose layer class 'Scale' it "
+                             f"was never given{tail}")
+    try:
+        loaded = load(what, custom_objects={"Scale": Scale})
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"{loader_name}(..., custom_objects={{'Scale': Scale}}) raised {one_line(exc)}{tail}") \
+            from None
+    layer = loaded.layers[-1]
+    assert type(layer) is Scale, (f"{loader_name}: the last layer was rebuilt as {type(layer).__name__}, not as "
+                                  f"the class given in custom_objects{tail}")
+    assert layer.factor == 3.0, f"{loader_name}: the rebuilt Scale has factor {layer.factor!r}, saved 3.0{tail}"
+    if source != "save":        # an architecture only: the weights are set again
+        loaded.set_weights(model.get_weights())
+    assert_close(ctx.k_numpy(oracle.predict(loaded, x)), before, kind="roundtrip", device=ctx.device,
+                 reproducer=conformance_check.reproducer,
+                 what=f"{loader_name}: predictions of the model rebuilt with custom_objects")
 
 
 # -- configuration round trips ----------------------------------------------------------------------------

@@ -614,6 +614,40 @@ def save_drops_optimizer_state(K, v):
     K.set("models.Sequential", Sequential)
 
 
+@mutant("roundtrips", ALL, "models.load_model ignores custom_objects: a user's layer class is never found",
+        items=("models.load_model",))
+def load_model_ignores_custom_objects(K, v):
+    pristine = K.get("models.load_model")
+
+    @functools.wraps(pristine)
+    def load_model(filepath, *args, custom_objects=None, **kwargs):
+        return pristine(filepath, *args, **kwargs)
+    K.set("models.load_model", load_model)
+
+
+@mutant("roundtrips", ALL, "models.model_from_json ignores custom_objects", items=("models.model_from_json",))
+def model_from_json_ignores_custom_objects(K, v):
+    pristine = K.get("models.model_from_json")
+
+    @functools.wraps(pristine)
+    def model_from_json(json_string, custom_objects=None):
+        return pristine(json_string)
+    K.set("models.model_from_json", model_from_json)
+
+
+@mutant("roundtrips", ALL, "Model.from_config (Sequential) rebuilds every layer as the built-in class of its "
+        "class_name, whatever custom_objects maps it to", items=("Model.from_config",))
+def from_config_ignores_custom_objects(K, v):
+    Base = K.get("models.Sequential")
+
+    class Sequential(Base):
+        @classmethod
+        @_same_signature(Base.from_config)
+        def from_config(cls, config, custom_objects=None):
+            return super().from_config(config)
+    K.set("models.Sequential", Sequential)
+
+
 @mutant("roundtrips", ALL, "models.load_model ignores compile=False: the loaded model is always compiled",
         items=('models.load_model',))
 def load_model_ignores_compile_flag(K, v):
