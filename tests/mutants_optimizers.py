@@ -226,6 +226,19 @@ def adam_23_kwargs_epsilon_ignored(K, v):
     K.set("optimizers.Adam", Adam)
 
 
+@mutant("numerics", ("3",), "optimizers.Adam (3) applies the decay it is given (2.x's lr / (1 + decay * "
+        "iterations)); keras 3 documents decay as accepted and ignored", items=("optimizers.Adam",))
+def adam_3_applies_decay(K, v):
+    Base = K.get("optimizers.Adam")
+
+    class Adam(Base):
+        def __init__(self, *args, decay=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            if decay is not None:
+                self.decay = self._variable_value(float(decay))
+    K.set("optimizers.Adam", Adam)
+
+
 # -- keras 3 base-optimizer arguments (keras 3.15 BaseOptimizer; spec/optimizers.yaml) ----------------------
 @mutant("numerics", ("3",), "optimizers.SGD (3) never applies weight_decay, documented p = p - p * weight_decay "
         "* lr before the update", items=("optimizers.SGD", "optimizers.RMSprop"))

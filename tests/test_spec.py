@@ -112,9 +112,9 @@ def test_optimizer_and_loss_versions():
     assert "lr" in spec.load("2.2.4")["optimizers.SGD"].defaults()
     assert "lr" not in spec.load("3")["optimizers.SGD"].defaults()
     assert "lr" in spec.load("2.3")["optimizers.SGD"].param("kwargs").accepts
-    # the keys 2.3 takes only through **kwargs have domains a check draws; keras 3 ignores decay: none
+    # the keys 2.3 takes only through **kwargs have domains a check draws; keras 3 takes decay and ignores it
     assert set(spec.load("2.3")["optimizers.SGD"].param("kwargs").domains) == {"decay", "clipnorm", "clipvalue"}
-    assert not spec.load("3")["optimizers.SGD"].param("kwargs").domains
+    assert set(spec.load("3")["optimizers.SGD"].param("kwargs").domains) == {"decay"}
     assert "epsilon" not in spec.load("2.3")["optimizers.Adam"].defaults()
     eps3 = spec.load("3")["optimizers.Adam"].defaults()["epsilon"]
     assert isinstance(eps3, float) and eps3 == 1e-7
